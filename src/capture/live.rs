@@ -1,0 +1,1 @@
+//! Live capture on AF_PACKET with a TPACKET_V3 mmap ring.

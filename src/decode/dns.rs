@@ -1,0 +1,1 @@
+//! DNS messages: header, questions, answers (zero-copy, compression-safe).

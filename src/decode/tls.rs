@@ -1,0 +1,1 @@
+//! TLS ClientHello: the server name (SNI).

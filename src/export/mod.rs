@@ -1,0 +1,1 @@
+//! Rendering snapshots: Prometheus text, JSON, the terminal table, HTTP.

@@ -1,0 +1,12 @@
+//! lanwatch: a per-client network monitor for routers.
+//!
+//! The crate follows the data flow of the design: `capture` yields frames,
+//! `decode` turns them into zero-copy views, `track` keeps the bounded
+//! per-client state, and `export` renders snapshots of that state.
+//! `pipeline` ties the four together so live capture and replay share one path.
+
+pub mod capture;
+pub mod decode;
+pub mod export;
+pub mod pipeline;
+pub mod track;

@@ -1,0 +1,1 @@
+//! capture → decode → track, the same loop for live capture and replay.

@@ -1,0 +1,158 @@
+//! Snapshots: owned, consistent copies of the tracker's state.
+//!
+//! The capture worker is the only writer of the live tables; everything that
+//! reads (the HTTP server, the terminal table, the report) works on a
+//! `Snapshot` taken by that worker, so readers never hold up the packet path.
+
+use serde::Serialize;
+use std::net::{IpAddr, Ipv4Addr, Ipv6Addr};
+
+use crate::decode::Mac;
+
+/// Traffic direction from the client's point of view.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, Serialize)]
+#[serde(rename_all = "lowercase")]
+pub enum Direction {
+    /// Towards the client (download).
+    Rx,
+    /// From the client (upload).
+    Tx,
+}
+
+impl Direction {
+    pub fn label(self) -> &'static str {
+        match self {
+            Direction::Rx => "rx",
+            Direction::Tx => "tx",
+        }
+    }
+}
+
+/// Bytes and packets in both directions.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Serialize)]
+pub struct Traffic {
+    pub rx_bytes: u64,
+    pub tx_bytes: u64,
+    pub rx_packets: u64,
+    pub tx_packets: u64,
+}
+
+impl Traffic {
+    pub fn add(&mut self, direction: Direction, bytes: u64) {
+        match direction {
+            Direction::Rx => {
+                self.rx_bytes = self.rx_bytes.wrapping_add(bytes);
+                self.rx_packets = self.rx_packets.wrapping_add(1);
+            }
+            Direction::Tx => {
+                self.tx_bytes = self.tx_bytes.wrapping_add(bytes);
+                self.tx_packets = self.tx_packets.wrapping_add(1);
+            }
+        }
+    }
+
+    pub fn merge(&mut self, other: &Traffic) {
+        self.rx_bytes = self.rx_bytes.wrapping_add(other.rx_bytes);
+        self.tx_bytes = self.tx_bytes.wrapping_add(other.tx_bytes);
+        self.rx_packets = self.rx_packets.wrapping_add(other.rx_packets);
+        self.tx_packets = self.tx_packets.wrapping_add(other.tx_packets);
+    }
+}
+
+/// One protocol's bandwidth and connections for one client.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize)]
+pub struct ProtocolUsage {
+    pub protocol: String,
+    #[serde(flatten)]
+    pub traffic: Traffic,
+    /// Flows opened (connections total) under this protocol.
+    pub connections: u64,
+}
+
+/// One client, as of the snapshot.
+#[derive(Clone, Debug, PartialEq, Serialize)]
+pub struct ClientSnapshot {
+    /// The client's identity: its MAC, or None where the link carries none
+    /// (then `ipv4`/`ipv6` hold the one address that identifies it).
+    pub mac: Option<Mac>,
+    /// The address used in the `ip` label: current IPv4, else most recent IPv6.
+    pub ip: Option<IpAddr>,
+    pub ipv4: Vec<Ipv4Addr>,
+    pub ipv6: Vec<Ipv6Addr>,
+    pub hostname: Option<String>,
+    pub vendor: Option<String>,
+    pub randomized_mac: bool,
+    /// Packet time of the first and last frame seen, seconds since the epoch.
+    pub first_seen: f64,
+    pub last_seen: f64,
+    /// Bandwidth (client ↔ router or beyond), per protocol, sorted by name.
+    pub protocols: Vec<ProtocolUsage>,
+    /// LAN traffic (client ↔ client, broadcast, multicast).
+    pub lan: Traffic,
+    pub connections_active: u64,
+}
+
+impl ClientSnapshot {
+    /// Bandwidth summed over all protocols.
+    pub fn bandwidth(&self) -> Traffic {
+        let mut total = Traffic::default();
+        for p in &self.protocols {
+            total.merge(&p.traffic);
+        }
+        total
+    }
+
+    pub fn connections_total(&self) -> u64 {
+        self.protocols.iter().map(|p| p.connections).sum()
+    }
+
+    /// `mac` label value: the MAC, or empty where there is none.
+    pub fn mac_label(&self) -> String {
+        self.mac.map(|m| m.to_string()).unwrap_or_default()
+    }
+
+    /// `ip` label value, empty if the client has no address yet.
+    pub fn ip_label(&self) -> String {
+        self.ip.map(|ip| ip.to_string()).unwrap_or_default()
+    }
+}
+
+/// Frames by what became of them.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Serialize)]
+pub struct PacketOutcomes {
+    /// Counted as a client's bandwidth.
+    pub accounted: u64,
+    /// Counted as a client's LAN traffic.
+    pub lan: u64,
+    /// IP, but no client on either side (router's own, transit, WAN ↔ WAN).
+    pub no_client: u64,
+    /// Not IP (ARP, LLDP, ...).
+    pub not_ip: u64,
+    /// Could not be decoded (bad header, truncated before the IP lengths).
+    pub malformed: u64,
+    /// Skipped as a duplicate: a bridged frame seen leaving another port.
+    pub duplicate: u64,
+}
+
+/// The daemon's own health.
+#[derive(Clone, Debug, Default, PartialEq, Serialize)]
+pub struct Health {
+    pub packets: PacketOutcomes,
+    pub kernel_packets: u64,
+    pub kernel_drops: u64,
+    pub clients: u64,
+    pub flows: u64,
+    pub max_clients: u64,
+    pub max_flows: u64,
+    pub client_evictions: u64,
+    pub flow_evictions: u64,
+    /// Packet time of the newest frame, seconds since the epoch.
+    pub last_packet_time: f64,
+}
+
+/// Everything export needs, owned and consistent.
+#[derive(Clone, Debug, Default, PartialEq, Serialize)]
+pub struct Snapshot {
+    pub clients: Vec<ClientSnapshot>,
+    pub health: Health,
+}
