@@ -148,6 +148,12 @@ pub struct Health {
     pub flow_evictions: u64,
     /// Packet time of the newest frame, seconds since the epoch.
     pub last_packet_time: f64,
+    /// How long the writer took to build this snapshot.
+    pub snapshot_duration_seconds: f64,
+    /// Resident memory of the process when the snapshot was taken.
+    pub resident_memory_bytes: u64,
+    /// Wall-clock start time of the process, seconds since the epoch.
+    pub start_time_seconds: f64,
 }
 
 /// Everything export needs, owned and consistent.
