@@ -1,0 +1,415 @@
+//! Flows (connections): one per 5-tuple between a client and the router or
+//! beyond, with TCP state and idle timeouts on packet time.
+//!
+//! The rules follow OpenWrt's conntrack defaults, so `connections_active`
+//! reads like the router's own connection count.
+
+use std::collections::HashMap;
+use std::net::IpAddr;
+
+use crate::decode::TcpFlags;
+
+use super::clients::ClientKey;
+use super::protocols::ProtocolId;
+use super::snapshot::Direction;
+
+const NANOS: u64 = 1_000_000_000;
+
+/// Idle timeouts, in nanoseconds of packet time.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct Timeouts {
+    pub tcp_established: u64,
+    /// After the first FIN, and how long a closed flow lingers.
+    pub tcp_closing: u64,
+    /// UDP seen in one direction only.
+    pub udp_unreplied: u64,
+    /// UDP once both directions were seen.
+    pub udp_replied: u64,
+    pub icmp: u64,
+    /// Any other IP protocol.
+    pub other: u64,
+}
+
+impl Default for Timeouts {
+    fn default() -> Self {
+        Timeouts {
+            tcp_established: 7440 * NANOS,
+            tcp_closing: 120 * NANOS,
+            udp_unreplied: 60 * NANOS,
+            udp_replied: 180 * NANOS,
+            icmp: 30 * NANOS,
+            other: 600 * NANOS,
+        }
+    }
+}
+
+/// A flow's identity, with the client's side first.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+pub struct FlowKey {
+    pub client: ClientKey,
+    pub client_ip: IpAddr,
+    pub remote_ip: IpAddr,
+    /// 0 for protocols without ports.
+    pub client_port: u16,
+    pub remote_port: u16,
+    pub ip_proto: u8,
+}
+
+#[derive(Clone, Copy, Debug)]
+struct Flow {
+    protocol: ProtocolId,
+    last_seen: u64,
+    seen_rx: bool,
+    seen_tx: bool,
+    fin_from_client: bool,
+    fin_from_remote: bool,
+    /// Closed (RST, or FIN both ways): no longer active, lingering.
+    ended: bool,
+}
+
+impl Flow {
+    fn new(protocol: ProtocolId, now: u64) -> Flow {
+        Flow {
+            protocol,
+            last_seen: now,
+            seen_rx: false,
+            seen_tx: false,
+            fin_from_client: false,
+            fin_from_remote: false,
+            ended: false,
+        }
+    }
+
+    fn timeout(&self, ip_proto: u8, t: &Timeouts) -> u64 {
+        match ip_proto {
+            6 if self.ended || self.fin_from_client || self.fin_from_remote => t.tcp_closing,
+            6 => t.tcp_established,
+            17 if self.seen_rx && self.seen_tx => t.udp_replied,
+            17 => t.udp_unreplied,
+            1 | 58 => t.icmp,
+            _ => t.other,
+        }
+    }
+
+    fn is_expired(&self, ip_proto: u8, now: u64, t: &Timeouts) -> bool {
+        now.saturating_sub(self.last_seen) > self.timeout(ip_proto, t)
+    }
+}
+
+/// What one packet did to its flow.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct Observation {
+    /// The protocol the flow is counted under.
+    pub protocol: ProtocolId,
+    /// A new connection was opened by this packet.
+    pub opened: bool,
+    /// Active connections that ended with this packet (an expired
+    /// predecessor, and/or this flow closing): subtract from the client.
+    pub deactivated: u64,
+}
+
+/// One packet's part in a flow.
+#[derive(Clone, Copy, Debug)]
+pub struct FlowPacket {
+    pub now: u64,
+    pub direction: Direction,
+    pub tcp_flags: Option<TcpFlags>,
+    /// False for later fragments: they never open a connection.
+    pub may_open: bool,
+    /// The protocol a new flow would be counted under.
+    pub protocol: ProtocolId,
+}
+
+/// The bounded flow table.
+pub struct FlowTable {
+    map: HashMap<FlowKey, Flow, foldhash::fast::RandomState>,
+    max: usize,
+    timeouts: Timeouts,
+    pub evictions: u64,
+}
+
+impl FlowTable {
+    pub fn new(max: usize, timeouts: Timeouts) -> FlowTable {
+        FlowTable {
+            map: HashMap::default(),
+            max: max.max(1),
+            timeouts,
+            evictions: 0,
+        }
+    }
+
+    pub fn len(&self) -> usize {
+        self.map.len()
+    }
+
+    pub fn is_empty(&self) -> bool {
+        self.map.is_empty()
+    }
+
+    pub fn max(&self) -> usize {
+        self.max
+    }
+
+    /// Accounts one packet to its flow. `on_deactivate` is called with the
+    /// client of every *other* active flow that had to be evicted to make room.
+    #[inline]
+    pub fn observe(
+        &mut self,
+        key: &FlowKey,
+        packet: FlowPacket,
+        mut on_deactivate: impl FnMut(&ClientKey),
+    ) -> Observation {
+        let mut obs = Observation {
+            protocol: packet.protocol,
+            opened: false,
+            deactivated: 0,
+        };
+        let timeouts = self.timeouts;
+        if let Some(flow) = self.map.get_mut(key) {
+            let reopening_syn = flow.ended && packet.tcp_flags.is_some_and(|f| f.syn() && !f.ack());
+            if flow.is_expired(key.ip_proto, packet.now, &timeouts) || reopening_syn {
+                if !flow.ended {
+                    obs.deactivated += 1;
+                }
+                if !packet.may_open {
+                    self.map.remove(key);
+                    return obs;
+                }
+                *flow = Flow::new(packet.protocol, packet.now);
+                obs.opened = true;
+            }
+            obs.protocol = flow.protocol;
+            obs.deactivated += update(flow, key.ip_proto, packet);
+            return obs;
+        }
+        if !packet.may_open {
+            return obs;
+        }
+        if self.map.len() >= self.max {
+            self.make_room(packet.now, &mut on_deactivate);
+        }
+        let mut flow = Flow::new(packet.protocol, packet.now);
+        obs.opened = true;
+        obs.deactivated += update(&mut flow, key.ip_proto, packet);
+        self.map.insert(*key, flow);
+        obs
+    }
+
+    /// Drops expired flows, calling `on_deactivate` for each that was active.
+    pub fn expire(&mut self, now: u64, mut on_deactivate: impl FnMut(&ClientKey)) {
+        let t = self.timeouts;
+        self.map.retain(|key, flow| {
+            if flow.is_expired(key.ip_proto, now, &t) {
+                if !flow.ended {
+                    on_deactivate(&key.client);
+                }
+                false
+            } else {
+                true
+            }
+        });
+    }
+
+    /// Drops every flow of the given clients (they were evicted).
+    pub fn remove_clients(&mut self, clients: &[ClientKey]) {
+        if clients.is_empty() {
+            return;
+        }
+        let before = self.map.len();
+        self.map.retain(|key, _| !clients.contains(&key.client));
+        let removed = before - self.map.len();
+        self.evictions = self.evictions.wrapping_add(removed as u64);
+    }
+
+    /// At the bound: expire what is idle; if still full, evict the least
+    /// recently seen sixteenth, so a SYN flood costs one scan per batch.
+    fn make_room(&mut self, now: u64, on_deactivate: &mut impl FnMut(&ClientKey)) {
+        self.expire(now, &mut *on_deactivate);
+        if self.map.len() < self.max {
+            return;
+        }
+        let batch = (self.max / 16).max(1);
+        let mut by_age: Vec<(u64, FlowKey)> =
+            self.map.iter().map(|(k, f)| (f.last_seen, *k)).collect();
+        if batch < by_age.len() {
+            by_age.select_nth_unstable_by_key(batch, |(t, _)| *t);
+            by_age.truncate(batch);
+        }
+        for (_, key) in by_age {
+            if let Some(flow) = self.map.remove(&key) {
+                self.evictions = self.evictions.wrapping_add(1);
+                if !flow.ended {
+                    on_deactivate(&key.client);
+                }
+            }
+        }
+    }
+}
+
+/// Applies one packet to a live flow; returns 1 if it closed the flow.
+#[inline]
+fn update(flow: &mut Flow, ip_proto: u8, packet: FlowPacket) -> u64 {
+    flow.last_seen = flow.last_seen.max(packet.now);
+    match packet.direction {
+        Direction::Rx => flow.seen_rx = true,
+        Direction::Tx => flow.seen_tx = true,
+    }
+    let Some(flags) = packet.tcp_flags.filter(|_| ip_proto == 6) else {
+        return 0;
+    };
+    if flow.ended {
+        return 0;
+    }
+    if flags.fin() {
+        match packet.direction {
+            Direction::Tx => flow.fin_from_client = true,
+            Direction::Rx => flow.fin_from_remote = true,
+        }
+    }
+    if flags.rst() || (flow.fin_from_client && flow.fin_from_remote) {
+        flow.ended = true;
+        return 1;
+    }
+    0
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::decode::Mac;
+
+    const S: u64 = NANOS;
+
+    fn key(proto: u8, port: u16) -> FlowKey {
+        FlowKey {
+            client: ClientKey::Mac(Mac([2, 0, 0, 0, 0, 1])),
+            client_ip: "192.168.1.2".parse().unwrap(),
+            remote_ip: "198.51.100.1".parse().unwrap(),
+            client_port: port,
+            remote_port: 443,
+            ip_proto: proto,
+        }
+    }
+
+    fn pkt(now: u64, direction: Direction, flags: Option<u8>) -> FlowPacket {
+        FlowPacket {
+            now,
+            direction,
+            tcp_flags: flags.map(TcpFlags),
+            may_open: true,
+            protocol: ProtocolId(1),
+        }
+    }
+
+    const SYN: Option<u8> = Some(TcpFlags::SYN);
+    const ACK: Option<u8> = Some(TcpFlags::ACK);
+    const FIN: Option<u8> = Some(TcpFlags::FIN | TcpFlags::ACK);
+    const RST: Option<u8> = Some(TcpFlags::RST);
+
+    fn run(t: &mut FlowTable, k: &FlowKey, p: FlowPacket) -> Observation {
+        t.observe(k, p, |_| panic!("no eviction expected"))
+    }
+
+    #[test]
+    fn a_syn_opens_one_connection_and_fin_both_ways_closes_it() {
+        let mut t = FlowTable::new(16, Timeouts::default());
+        let k = key(6, 40000);
+        let o = run(&mut t, &k, pkt(S, Direction::Tx, SYN));
+        assert!(o.opened);
+        assert!(
+            !run(
+                &mut t,
+                &k,
+                pkt(S, Direction::Rx, Some(TcpFlags::SYN | TcpFlags::ACK))
+            )
+            .opened
+        );
+        assert_eq!(
+            run(&mut t, &k, pkt(2 * S, Direction::Tx, FIN)).deactivated,
+            0
+        );
+        assert_eq!(
+            run(&mut t, &k, pkt(2 * S, Direction::Rx, FIN)).deactivated,
+            1
+        );
+        // The last ACK belongs to the closed flow: nothing new.
+        let o = run(&mut t, &k, pkt(3 * S, Direction::Tx, ACK));
+        assert!(!o.opened);
+        assert_eq!(o.deactivated, 0);
+    }
+
+    #[test]
+    fn a_flow_seen_mid_stream_counts_once() {
+        let mut t = FlowTable::new(16, Timeouts::default());
+        let k = key(6, 40000);
+        assert!(run(&mut t, &k, pkt(S, Direction::Rx, ACK)).opened);
+        assert!(!run(&mut t, &k, pkt(2 * S, Direction::Tx, ACK)).opened);
+    }
+
+    #[test]
+    fn rst_closes_and_a_new_syn_on_the_same_ports_opens_again() {
+        let mut t = FlowTable::new(16, Timeouts::default());
+        let k = key(6, 40000);
+        run(&mut t, &k, pkt(S, Direction::Tx, SYN));
+        assert_eq!(
+            run(&mut t, &k, pkt(2 * S, Direction::Rx, RST)).deactivated,
+            1
+        );
+        let o = run(&mut t, &k, pkt(3 * S, Direction::Tx, SYN));
+        assert!(o.opened);
+        assert_eq!(o.deactivated, 0);
+    }
+
+    #[test]
+    fn udp_expires_after_60s_unreplied_and_180s_replied() {
+        let mut t = FlowTable::new(16, Timeouts::default());
+        let k = key(17, 40000);
+        assert!(run(&mut t, &k, pkt(0, Direction::Tx, None)).opened);
+        assert!(!run(&mut t, &k, pkt(60 * S, Direction::Tx, None)).opened);
+        let o = run(&mut t, &k, pkt(121 * S, Direction::Tx, None));
+        assert!(o.opened);
+        assert_eq!(o.deactivated, 1);
+        run(&mut t, &k, pkt(122 * S, Direction::Rx, None));
+        assert!(!run(&mut t, &k, pkt(300 * S, Direction::Tx, None)).opened);
+        assert!(run(&mut t, &k, pkt(481 * S, Direction::Tx, None)).opened);
+    }
+
+    #[test]
+    fn expire_reports_only_active_flows() {
+        let mut t = FlowTable::new(16, Timeouts::default());
+        run(&mut t, &key(6, 1), pkt(0, Direction::Tx, SYN));
+        run(&mut t, &key(6, 2), pkt(0, Direction::Tx, SYN));
+        run(&mut t, &key(6, 2), pkt(0, Direction::Rx, RST));
+        let mut n = 0;
+        t.expire(8000 * S, |_| n += 1);
+        assert_eq!(n, 1);
+        assert!(t.is_empty());
+    }
+
+    #[test]
+    fn later_fragments_never_open_a_flow() {
+        let mut t = FlowTable::new(16, Timeouts::default());
+        let mut p = pkt(0, Direction::Tx, None);
+        p.may_open = false;
+        assert!(!run(&mut t, &key(17, 1), p).opened);
+        assert!(t.is_empty());
+    }
+
+    #[test]
+    fn the_table_is_bounded_and_evicts_the_idlest() {
+        let mut t = FlowTable::new(32, Timeouts::default());
+        let mut deactivated = 0;
+        for port in 0..100u16 {
+            t.observe(
+                &key(6, port),
+                pkt(u64::from(port) * S, Direction::Tx, SYN),
+                |_| deactivated += 1,
+            );
+        }
+        assert!(t.len() <= 32);
+        assert_eq!(t.evictions, deactivated);
+        assert_eq!(t.evictions, 100 - t.len() as u64);
+        // The newest flow survived.
+        assert!(!run(&mut t, &key(6, 99), pkt(100 * S, Direction::Tx, ACK)).opened);
+    }
+}
