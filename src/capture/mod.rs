@@ -3,6 +3,7 @@
 //! Both implement [`Source`], so the pipeline cannot tell a replay from a
 //! live capture: the same frames give the same state.
 
+pub mod addresses;
 pub mod file;
 pub mod live;
 
