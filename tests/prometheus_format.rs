@@ -13,9 +13,7 @@ use std::process::{Command, Stdio};
 
 use lanwatch::decode::Mac;
 use lanwatch::export::prometheus::render;
-use lanwatch::track::{
-    ClientSnapshot, Health, PacketOutcomes, ProtocolUsage, Snapshot, Traffic,
-};
+use lanwatch::track::{ClientSnapshot, Health, PacketOutcomes, ProtocolUsage, Snapshot, Traffic};
 
 fn usage(protocol: &str, rx: (u64, u64), tx: (u64, u64), connections: u64) -> ProtocolUsage {
     ProtocolUsage {
@@ -48,8 +46,18 @@ fn home_lan() -> Snapshot {
         last_seen: 1_764_061_199.873_214,
         protocols: vec![
             usage("DNS", (48_211, 301), (21_877, 298), 296),
-            usage("HTTPS", (1_288_490_188, 912_004), (40_111_222, 301_220), 1_402),
-            usage("QUIC", (5_368_709_120, 3_801_244), (98_004_112, 610_122), 88),
+            usage(
+                "HTTPS",
+                (1_288_490_188, 912_004),
+                (40_111_222, 301_220),
+                1_402,
+            ),
+            usage(
+                "QUIC",
+                (5_368_709_120, 3_801_244),
+                (98_004_112, 610_122),
+                88,
+            ),
             usage("other", (0, 0), (1_500, 1), 1),
         ],
         lan: Traffic {
@@ -79,7 +87,9 @@ fn home_lan() -> Snapshot {
     };
     let ipv6_only = ClientSnapshot {
         mac: Some(Mac([0x00, 0x17, 0x88, 0x6a, 0x01, 0x02])),
-        ip: Some(IpAddr::V6("fd12:3456:789a::1:2".parse::<Ipv6Addr>().unwrap())),
+        ip: Some(IpAddr::V6(
+            "fd12:3456:789a::1:2".parse::<Ipv6Addr>().unwrap(),
+        )),
         ipv4: vec![],
         ipv6: vec!["fd12:3456:789a::1:2".parse().unwrap()],
         hostname: None,
@@ -164,7 +174,12 @@ fn expected_series(s: &Snapshot) -> Series {
                 ("rx", t.rx_bytes, t.rx_packets),
                 ("tx", t.tx_bytes, t.tx_packets),
             ] {
-                let l = labels(&[base[0], base[1], ("protocol", &p.protocol), ("direction", dir)]);
+                let l = labels(&[
+                    base[0],
+                    base[1],
+                    ("protocol", &p.protocol),
+                    ("direction", dir),
+                ]);
                 put("client_bandwidth_bytes_total", l.clone(), bytes as f64);
                 put("client_packets_total", l, packets as f64);
             }
@@ -190,7 +205,10 @@ fn expected_series(s: &Snapshot) -> Series {
             base[1],
             ("hostname", c.hostname.as_deref().unwrap_or("")),
             ("vendor", c.vendor.as_deref().unwrap_or("")),
-            ("randomized_mac", if c.randomized_mac { "true" } else { "false" }),
+            (
+                "randomized_mac",
+                if c.randomized_mac { "true" } else { "false" },
+            ),
         ]);
         put("client_info", info, 1.0);
     }
@@ -203,7 +221,11 @@ fn expected_series(s: &Snapshot) -> Series {
         ("malformed", h.packets.malformed),
         ("duplicate", h.packets.duplicate),
     ] {
-        put("lanwatch_packets_total", labels(&[("outcome", outcome)]), n as f64);
+        put(
+            "lanwatch_packets_total",
+            labels(&[("outcome", outcome)]),
+            n as f64,
+        );
     }
     for (name, v) in [
         ("lanwatch_kernel_packets_total", h.kernel_packets as f64),
@@ -213,8 +235,14 @@ fn expected_series(s: &Snapshot) -> Series {
         ("lanwatch_flows", h.flows as f64),
         ("lanwatch_flows_max", h.max_flows as f64),
         ("lanwatch_last_packet_timestamp_seconds", h.last_packet_time),
-        ("lanwatch_snapshot_duration_seconds", h.snapshot_duration_seconds),
-        ("lanwatch_resident_memory_bytes", h.resident_memory_bytes as f64),
+        (
+            "lanwatch_snapshot_duration_seconds",
+            h.snapshot_duration_seconds,
+        ),
+        (
+            "lanwatch_resident_memory_bytes",
+            h.resident_memory_bytes as f64,
+        ),
         ("lanwatch_start_time_seconds", h.start_time_seconds),
     ] {
         put(name, Labels::new(), v);
@@ -268,11 +296,18 @@ fn parse(text: &str) -> Parsed {
                 families.iter().all(|(f, _)| f != name),
                 "line {n}: second TYPE for {name}"
             );
-            assert_eq!(helped.last().map(String::as_str), Some(name), "line {n}: HELP before TYPE");
+            assert_eq!(
+                helped.last().map(String::as_str),
+                Some(name),
+                "line {n}: HELP before TYPE"
+            );
             families.push((name.to_string(), kind.to_string()));
             continue;
         }
-        assert!(!line.starts_with('#') && !line.is_empty(), "line {n}: {line:?}");
+        assert!(
+            !line.starts_with('#') && !line.is_empty(),
+            "line {n}: {line:?}"
+        );
 
         let name_end = line.find(['{', ' ']).expect("sample has a value");
         let name = &line[..name_end];
@@ -282,7 +317,11 @@ fn parse(text: &str) -> Parsed {
             let mut chars = inner.chars();
             loop {
                 let label: String = chars.by_ref().take_while(|&c| c != '=').collect();
-                assert_eq!(chars.next(), Some('"'), "line {n}: label value opens with a quote");
+                assert_eq!(
+                    chars.next(),
+                    Some('"'),
+                    "line {n}: label value opens with a quote"
+                );
                 let mut value = String::new();
                 loop {
                     match chars.next().expect("label value is closed") {
@@ -296,7 +335,10 @@ fn parse(text: &str) -> Parsed {
                         c => value.push(c),
                     }
                 }
-                assert!(l.insert(label.clone(), value).is_none(), "line {n}: label {label} twice");
+                assert!(
+                    l.insert(label.clone(), value).is_none(),
+                    "line {n}: label {label} twice"
+                );
                 match chars.next() {
                     Some(',') => continue,
                     Some('}') => break,
@@ -311,7 +353,9 @@ fn parse(text: &str) -> Parsed {
             "+Inf" => f64::INFINITY,
             "-Inf" => f64::NEG_INFINITY,
             "NaN" => f64::NAN,
-            v => v.parse().unwrap_or_else(|_| panic!("line {n}: bad value {v:?}")),
+            v => v
+                .parse()
+                .unwrap_or_else(|_| panic!("line {n}: bad value {v:?}")),
         };
         assert_eq!(
             families.last().map(|(f, _)| f.as_str()),
@@ -382,9 +426,9 @@ fn awkward_hostnames_survive_escaping() {
         .filter(|(name, _)| name == "client_info")
         .map(|(_, l)| l)
         .collect();
-    assert!(info
-        .iter()
-        .any(|l| l["hostname"] == "Bob's \"Pixel\"\\7\nsecond line" && l["randomized_mac"] == "true"));
+    assert!(info.iter().any(
+        |l| l["hostname"] == "Bob's \"Pixel\"\\7\nsecond line" && l["randomized_mac"] == "true"
+    ));
 }
 
 #[test]

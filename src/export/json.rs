@@ -111,7 +111,7 @@ fn holds_address(client: &ClientSnapshot, ip: IpAddr) -> bool {
 /// Clients in a fixed order, whatever order the tracker yielded them in.
 fn ordered(snapshot: &Snapshot) -> Vec<&ClientSnapshot> {
     let mut clients: Vec<&ClientSnapshot> = snapshot.clients.iter().collect();
-    clients.sort_by(|a, b| (a.mac, a.ip).cmp(&(b.mac, b.ip)));
+    clients.sort_by_key(|c| (c.mac, c.ip));
     clients
 }
 
@@ -452,7 +452,12 @@ mod tests {
     #[test]
     fn client_keys_accept_mac_in_either_case_and_separator() {
         let mac = ClientKey::Mac(Mac([0x3c, 0x22, 0xfb, 0x12, 0x34, 0x56]));
-        for text in ["3c:22:fb:12:34:56", "3C:22:FB:12:34:56", "3c-22-fb-12-34-56", "3C-22-Fb-12-34-56"] {
+        for text in [
+            "3c:22:fb:12:34:56",
+            "3C:22:FB:12:34:56",
+            "3c-22-fb-12-34-56",
+            "3C-22-Fb-12-34-56",
+        ] {
             assert_eq!(text.parse::<ClientKey>(), Ok(mac), "{text}");
         }
     }
@@ -471,7 +476,14 @@ mod tests {
 
     #[test]
     fn client_keys_reject_everything_else() {
-        for text in ["", "3c:22:fb:12:34", "3c:22:fb:12:34:56:78", "+c:22:fb:12:34:56", "zz:22:fb:12:34:56", "laptop"] {
+        for text in [
+            "",
+            "3c:22:fb:12:34",
+            "3c:22:fb:12:34:56:78",
+            "+c:22:fb:12:34:56",
+            "zz:22:fb:12:34:56",
+            "laptop",
+        ] {
             assert!(text.parse::<ClientKey>().is_err(), "{text}");
         }
     }

@@ -223,20 +223,26 @@ impl Kind {
 pub fn render(snapshot: &Snapshot) -> String {
     let clients = ordered_clients(snapshot);
     // About 120 bytes a sample; a client with a few protocols has a few dozen.
-    let mut out = Exposition::with_capacity(4096_usize.saturating_add(
-        clients
-            .iter()
-            .map(|c| c.protocols.len().saturating_mul(6).saturating_add(6))
-            .fold(0_usize, usize::saturating_add)
-            .saturating_mul(120),
-    ));
+    let mut out = Exposition::with_capacity(
+        4096_usize.saturating_add(
+            clients
+                .iter()
+                .map(|c| c.protocols.len().saturating_mul(6).saturating_add(6))
+                .fold(0_usize, usize::saturating_add)
+                .saturating_mul(120),
+        ),
+    );
 
     out.family(&CLIENT_BANDWIDTH_BYTES);
     for c in &clients {
         for p in &c.protocols {
             for direction in [Direction::Rx, Direction::Tx] {
                 let labels = [c.ip(), c.mac(), p.protocol.as_str(), direction.label()];
-                out.sample(&CLIENT_BANDWIDTH_BYTES, &labels, bytes(&p.traffic, direction));
+                out.sample(
+                    &CLIENT_BANDWIDTH_BYTES,
+                    &labels,
+                    bytes(&p.traffic, direction),
+                );
             }
         }
     }
@@ -286,7 +292,11 @@ pub fn render(snapshot: &Snapshot) -> String {
             c.mac(),
             c.client.hostname.as_deref().unwrap_or(""),
             c.client.vendor.as_deref().unwrap_or(""),
-            if c.client.randomized_mac { "true" } else { "false" },
+            if c.client.randomized_mac {
+                "true"
+            } else {
+                "false"
+            },
         ];
         out.sample(&CLIENT_INFO, &labels, Value::Int(1));
     }
@@ -312,8 +322,16 @@ pub fn render(snapshot: &Snapshot) -> String {
     out.single(&LANWATCH_FLOWS_MAX, Value::Int(h.max_flows));
 
     out.family(&LANWATCH_EVICTIONS);
-    out.sample(&LANWATCH_EVICTIONS, &["clients"], Value::Int(h.client_evictions));
-    out.sample(&LANWATCH_EVICTIONS, &["flows"], Value::Int(h.flow_evictions));
+    out.sample(
+        &LANWATCH_EVICTIONS,
+        &["clients"],
+        Value::Int(h.client_evictions),
+    );
+    out.sample(
+        &LANWATCH_EVICTIONS,
+        &["flows"],
+        Value::Int(h.flow_evictions),
+    );
 
     out.single(&LANWATCH_LAST_PACKET, Value::Float(h.last_packet_time));
     let duration = Value::Float(h.snapshot_duration_seconds);
@@ -388,7 +406,7 @@ fn ordered_clients(snapshot: &Snapshot) -> Vec<Labelled<'_>> {
             }
         })
         .collect();
-    clients.sort_by(|a, b| (a.client.mac, a.client.ip).cmp(&(b.client.mac, b.client.ip)));
+    clients.sort_by_key(|c| (c.client.mac, c.client.ip));
     clients
 }
 
@@ -670,7 +688,9 @@ mod tests {
         );
         assert_eq!(
             samples_of(&text, "client_connections_total"),
-            [r#"client_connections_total{ip="192.168.1.10",mac="00:11:22:33:44:55",protocol="HTTPS"} 3"#]
+            [
+                r#"client_connections_total{ip="192.168.1.10",mac="00:11:22:33:44:55",protocol="HTTPS"} 3"#
+            ]
         );
     }
 
@@ -705,7 +725,9 @@ mod tests {
         );
         assert_eq!(
             samples_of(&text, "client_last_seen_timestamp_seconds"),
-            [format!("client_last_seen_timestamp_seconds{{{l}}} 1700000100.5")]
+            [format!(
+                "client_last_seen_timestamp_seconds{{{l}}} 1700000100.5"
+            )]
         );
         assert_eq!(
             samples_of(&text, "client_info"),

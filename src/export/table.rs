@@ -99,14 +99,20 @@ fn client_row(c: &ClientSnapshot) -> Row {
         .iter()
         .fold(0_u64, |sum, p| sum.saturating_add(p.connections));
     [
-        c.hostname.as_deref().map_or_else(|| "-".to_string(), shown_hostname),
+        c.hostname
+            .as_deref()
+            .map_or_else(|| "-".to_string(), shown_hostname),
         c.ip.map_or_else(|| "-".to_string(), |ip| ip.to_string()),
         c.mac.map_or_else(|| "-".to_string(), |mac| mac.to_string()),
         human_bytes(bandwidth.rx_bytes),
         human_bytes(bandwidth.tx_bytes),
         format!("{total}/{}", c.connections_active),
         human_bytes(c.lan.rx_bytes.saturating_add(c.lan.tx_bytes)),
-        top_protocols(c.protocols.iter().map(|p| (p.protocol.as_str(), bytes_of(p)))),
+        top_protocols(
+            c.protocols
+                .iter()
+                .map(|p| (p.protocol.as_str(), bytes_of(p))),
+        ),
     ]
 }
 
@@ -261,7 +267,11 @@ mod tests {
     /// A laptop (8.5 MiB down), a phone without hostname (1,000,000 bytes
     /// down) and an idle IPv6-only bridge, listed out of order.
     fn small_lan() -> Snapshot {
-        let mut laptop = client(Some("anna-laptop"), "192.168.1.23", [0x3c, 0x22, 0xfb, 0x12, 0x34, 0x56]);
+        let mut laptop = client(
+            Some("anna-laptop"),
+            "192.168.1.23",
+            [0x3c, 0x22, 0xfb, 0x12, 0x34, 0x56],
+        );
         laptop.protocols = vec![
             usage("DNS", 10 * KIB, 10 * KIB, 40),
             usage("HTTPS", 7 * MIB, MIB, 12),
@@ -271,10 +281,17 @@ mod tests {
         laptop.lan = lan(2 * KIB, KIB);
 
         let mut phone = client(None, "192.168.1.57", [0xda, 0xa1, 0x19, 0x0b, 0xee, 0xf1]);
-        phone.protocols = vec![usage("DNS", 0, 500, 2), usage("HTTPS", 1_000_000, 200_000, 5)];
+        phone.protocols = vec![
+            usage("DNS", 0, 500, 2),
+            usage("HTTPS", 1_000_000, 200_000, 5),
+        ];
         phone.connections_active = 1;
 
-        let mut bridge = client(Some("hue-bridge"), "fd00::1:2", [0x00, 0x17, 0x88, 0x6a, 0x01, 0x02]);
+        let mut bridge = client(
+            Some("hue-bridge"),
+            "fd00::1:2",
+            [0x00, 0x17, 0x88, 0x6a, 0x01, 0x02],
+        );
         bridge.lan = lan(0, 512);
 
         Snapshot {
@@ -321,9 +338,15 @@ TOTAL  0 clients        0 B  0 B   0/0  0 B  -
 
     #[test]
     fn long_or_strange_hostnames_are_cut_and_cleaned() {
-        assert_eq!(shown_hostname("living-room-television-4k"), "living-room-televis…");
+        assert_eq!(
+            shown_hostname("living-room-television-4k"),
+            "living-room-televis…"
+        );
         assert_eq!(shown_hostname("two\nlines"), "two?lines");
-        assert_eq!(shown_hostname("exactly-twenty-chars"), "exactly-twenty-chars");
+        assert_eq!(
+            shown_hostname("exactly-twenty-chars"),
+            "exactly-twenty-chars"
+        );
     }
 
     #[test]
