@@ -4,6 +4,7 @@
 //! CLI's `replay --format ...` and the HTTP server print the same bytes for
 //! the same state. `http` only routes requests to these renderers.
 
+pub mod http;
 pub mod json;
 pub mod prometheus;
 pub mod table;
