@@ -494,3 +494,28 @@ fn binding_a_busy_address_names_it_in_the_error() {
     assert!(err.to_string().contains(&addr.to_string()), "{err}");
     assert!(matches!(addr.ip(), IpAddr::V4(ip) if ip.is_loopback()));
 }
+
+#[test]
+fn sigterm_triggers_a_shutdown_armed_for_signals() {
+    let mut server = Server::start();
+    server.shutdown.trigger_on_signals().unwrap();
+    assert!(!server.shutdown.is_triggered());
+    // The handler is in place, so the signal stops the server instead of
+    // killing the test process.
+    // SAFETY: raise has no preconditions.
+    assert_eq!(unsafe { libc::raise(libc::SIGTERM) }, 0);
+    let deadline = Instant::now() + Duration::from_secs(5);
+    while !server.shutdown.is_triggered() {
+        assert!(
+            Instant::now() < deadline,
+            "SIGTERM did not trigger shutdown"
+        );
+        thread::sleep(Duration::from_millis(5));
+    }
+    let server_thread = server.server.take().unwrap();
+    assert!(server_thread.join().unwrap().is_ok());
+    assert!(
+        TcpStream::connect(server.addr).is_err(),
+        "no longer listening"
+    );
+}

@@ -100,6 +100,40 @@ impl Shutdown {
         *self.tx.borrow()
     }
 
+    /// Triggers this shutdown on the first SIGTERM or SIGINT, from a small
+    /// thread of its own, so a binary whose main thread is blocked in
+    /// [`run_server`] (and whose capture worker polls
+    /// [`is_triggered`](Self::is_triggered)) stops cleanly on either signal.
+    /// The handlers are in place when this returns; registering them is
+    /// the only thing that can fail.
+    pub fn trigger_on_signals(&self) -> io::Result<()> {
+        use tokio::signal::unix::{signal, SignalKind};
+        let runtime = tokio::runtime::Builder::new_current_thread()
+            .enable_io()
+            .build()?;
+        let (mut terminate, mut interrupt) = {
+            let _context = runtime.enter();
+            (
+                signal(SignalKind::terminate())?,
+                signal(SignalKind::interrupt())?,
+            )
+        };
+        let shutdown = self.clone();
+        std::thread::Builder::new()
+            .name("lanwatch-signals".to_string())
+            .spawn(move || {
+                runtime.block_on(async {
+                    let name = tokio::select! {
+                        _ = terminate.recv() => "SIGTERM",
+                        _ = interrupt.recv() => "SIGINT",
+                    };
+                    info!("{name} received, shutting down");
+                });
+                shutdown.trigger();
+            })?;
+        Ok(())
+    }
+
     /// Resolves once `trigger` is called (at once if it already was).
     pub fn wait(&self) -> impl Future<Output = ()> + Send + 'static {
         // Holding the sender keeps the channel open: the future can only
