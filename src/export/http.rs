@@ -1,0 +1,544 @@
+//! The HTTP server: `/metrics`, the `/api/v1` JSON endpoints and a landing page.
+//!
+//! HTTP/1.1 only, on a current-thread tokio runtime: a router has few cores
+//! and the capture worker needs them more than a scrape every 15 s does. The
+//! server never touches the tracker; every request asks the capture worker
+//! for a fresh snapshot through a [`SnapshotReader`] (waiting at most
+//! `SNAPSHOT_PATIENCE`) and renders it with the same functions the CLI uses,
+//! so `/metrics` serves exactly what `replay --format prometheus` prints.
+//!
+//! The pieces are kept apart as in any small tokio daemon: `serve` accepts
+//! connections until its shutdown future resolves, each connection runs in
+//! its own task, and shutdown is explicit — stop accepting, tell every
+//! connection to finish its in-flight request and close, wait at most
+//! `SHUTDOWN_GRACE`, then drop what is left. [`Shutdown`] is the handle the
+//! binary triggers from its signal handling (or the capture worker, on a
+//! fatal error) to stop a server started with [`run_server`].
+
+use std::convert::Infallible;
+use std::future::Future;
+use std::io;
+use std::net::SocketAddr;
+use std::sync::Arc;
+use std::time::Duration;
+
+use http_body_util::Full;
+use hyper::body::{Bytes, Incoming};
+use hyper::header::{HeaderValue, ALLOW, CACHE_CONTROL, CONTENT_LENGTH, CONTENT_TYPE};
+use hyper::server::conn::http1;
+use hyper::service::service_fn;
+use hyper::{Method, Request, Response, StatusCode};
+use hyper_util::rt::{TokioIo, TokioTimer};
+use tokio::net::{TcpListener, TcpStream};
+use tokio::sync::{watch, OwnedSemaphorePermit, Semaphore};
+use tokio::task::JoinSet;
+use tracing::{debug, info, warn};
+
+use super::json::{self, ClientKey};
+use super::{prometheus, table};
+use crate::track::publish::SnapshotReader;
+use crate::track::Snapshot;
+
+/// Where the server listens unless told otherwise: loopback only. Serving
+/// every interface (a capture sees everyone's traffic) must be asked for.
+pub const DEFAULT_LISTEN: &str = "127.0.0.1:19477";
+
+/// How long a request waits for the capture worker's fresh snapshot before
+/// it is served the last published one.
+pub const SNAPSHOT_PATIENCE: Duration = Duration::from_millis(250);
+
+/// How long in-flight requests may take to finish once shutdown begins.
+pub const SHUTDOWN_GRACE: Duration = Duration::from_secs(5);
+
+/// A client must send its request headers within this time.
+const HEADER_READ_TIMEOUT: Duration = Duration::from_secs(10);
+
+/// Connections served at once; more wait in the kernel's accept queue.
+const MAX_CONNECTIONS: usize = 32;
+
+/// Pause after an accept error (out of file descriptors, say) before retrying.
+const ACCEPT_BACKOFF: Duration = Duration::from_millis(100);
+
+const HTML: &str = "text/html; charset=utf-8";
+const JSON: &str = "application/json";
+const TEXT: &str = "text/plain; charset=utf-8";
+const ALLOWED: &str = "GET, HEAD";
+
+/// Why the server could not run.
+#[derive(Debug, thiserror::Error)]
+pub enum HttpError {
+    #[error("cannot listen on {addr}: {source}")]
+    Bind { addr: SocketAddr, source: io::Error },
+    #[error("cannot start the HTTP server: {0}")]
+    Runtime(#[source] io::Error),
+    #[error("HTTP server on {addr} stopped accepting connections: {source}")]
+    Accept { addr: SocketAddr, source: io::Error },
+}
+
+/// Tells a running server to stop. Clone it freely; `trigger` works from
+/// any thread, with or without a tokio runtime, and more than once.
+#[derive(Clone, Debug)]
+pub struct Shutdown {
+    tx: Arc<watch::Sender<bool>>,
+}
+
+impl Shutdown {
+    pub fn new() -> Shutdown {
+        Shutdown {
+            tx: Arc::new(watch::Sender::new(false)),
+        }
+    }
+
+    /// Starts the graceful shutdown of every server waiting on this handle.
+    pub fn trigger(&self) {
+        self.tx.send_replace(true);
+    }
+
+    /// Whether `trigger` was called (cheap enough for a capture loop to poll
+    /// between batches of frames).
+    pub fn is_triggered(&self) -> bool {
+        *self.tx.borrow()
+    }
+
+    /// Triggers this shutdown on the first SIGTERM or SIGINT, from a small
+    /// thread of its own, so a binary whose main thread is blocked in
+    /// [`run_server`] (and whose capture worker polls
+    /// [`is_triggered`](Self::is_triggered)) stops cleanly on either signal.
+    /// The handlers are in place when this returns; registering them is
+    /// the only thing that can fail.
+    pub fn trigger_on_signals(&self) -> io::Result<()> {
+        use tokio::signal::unix::{signal, SignalKind};
+        let runtime = tokio::runtime::Builder::new_current_thread()
+            .enable_io()
+            .build()?;
+        let (mut terminate, mut interrupt) = {
+            let _context = runtime.enter();
+            (
+                signal(SignalKind::terminate())?,
+                signal(SignalKind::interrupt())?,
+            )
+        };
+        let shutdown = self.clone();
+        std::thread::Builder::new()
+            .name("lanwatch-signals".to_string())
+            .spawn(move || {
+                runtime.block_on(async {
+                    let name = tokio::select! {
+                        _ = terminate.recv() => "SIGTERM",
+                        _ = interrupt.recv() => "SIGINT",
+                    };
+                    info!("{name} received, shutting down");
+                });
+                shutdown.trigger();
+            })?;
+        Ok(())
+    }
+
+    /// Resolves once `trigger` is called (at once if it already was).
+    pub fn wait(&self) -> impl Future<Output = ()> + Send + 'static {
+        // Holding the sender keeps the channel open: the future can only
+        // end by a trigger, never because the handles were dropped.
+        let tx = self.tx.clone();
+        let mut rx = tx.subscribe();
+        async move {
+            let _ = rx.wait_for(|stop| *stop).await;
+            drop(tx);
+        }
+    }
+}
+
+impl Default for Shutdown {
+    fn default() -> Shutdown {
+        Shutdown::new()
+    }
+}
+
+/// Opens the listening socket. Separate from running the server so the
+/// binary can bind before it drops privileges and fail early on a bad
+/// address.
+pub fn bind(addr: SocketAddr) -> Result<std::net::TcpListener, HttpError> {
+    let bind_error = |source| HttpError::Bind { addr, source };
+    let listener = std::net::TcpListener::bind(addr).map_err(bind_error)?;
+    listener.set_nonblocking(true).map_err(bind_error)?;
+    Ok(listener)
+}
+
+/// Binds `addr` and serves until `shutdown` is triggered, on a
+/// current-thread runtime built here. Blocks the calling thread.
+pub fn run_server(
+    addr: SocketAddr,
+    reader: SnapshotReader,
+    shutdown: Shutdown,
+) -> Result<(), HttpError> {
+    run_server_on(bind(addr)?, reader, shutdown)
+}
+
+/// Serves on an already bound (non-blocking) listener until `shutdown` is
+/// triggered, on a current-thread runtime built here. Blocks the calling
+/// thread.
+pub fn run_server_on(
+    listener: std::net::TcpListener,
+    reader: SnapshotReader,
+    shutdown: Shutdown,
+) -> Result<(), HttpError> {
+    let addr = listener.local_addr().map_err(HttpError::Runtime)?;
+    let runtime = tokio::runtime::Builder::new_current_thread()
+        .enable_io()
+        .enable_time()
+        .build()
+        .map_err(HttpError::Runtime)?;
+    runtime.block_on(async move {
+        let listener = TcpListener::from_std(listener).map_err(HttpError::Runtime)?;
+        info!("serving metrics on http://{addr}/metrics");
+        serve(listener, reader, shutdown.wait())
+            .await
+            .map_err(|source| HttpError::Accept { addr, source })
+    })
+}
+
+/// Accepts and serves connections until `shutdown` resolves, then shuts
+/// down gracefully: no new connections, in-flight requests finish (for at
+/// most `SHUTDOWN_GRACE`), idle keep-alive connections close.
+///
+/// Fails only if the listener itself breaks; a failing connection or a
+/// temporary accept error (out of file descriptors) is logged and skipped.
+pub async fn serve(
+    listener: TcpListener,
+    reader: SnapshotReader,
+    shutdown: impl Future<Output = ()>,
+) -> io::Result<()> {
+    let (stop_tx, stop_rx) = watch::channel(false);
+    let slots = Arc::new(Semaphore::new(MAX_CONNECTIONS));
+    let mut connections = JoinSet::new();
+    tokio::pin!(shutdown);
+
+    let outcome = loop {
+        // Reap connections that finished, so the set stays small.
+        while connections.try_join_next().is_some() {}
+
+        let permit = tokio::select! {
+            () = &mut shutdown => break Ok(()),
+            permit = slots.clone().acquire_owned() => match permit {
+                Ok(permit) => permit,
+                Err(_closed) => break Ok(()),
+            },
+        };
+        let accepted = tokio::select! {
+            () = &mut shutdown => break Ok(()),
+            accepted = listener.accept() => accepted,
+        };
+        match accepted {
+            Ok((stream, peer)) => {
+                debug!("connection from {peer}");
+                let connection = serve_connection(stream, reader.clone(), stop_rx.clone(), permit);
+                connections.spawn(connection);
+            }
+            Err(e) if is_transient(&e) => {
+                warn!("accepting an HTTP connection failed: {e}; retrying");
+                tokio::select! {
+                    () = &mut shutdown => break Ok(()),
+                    () = tokio::time::sleep(ACCEPT_BACKOFF) => {}
+                }
+            }
+            Err(e) => break Err(e),
+        }
+    };
+
+    drop(listener);
+    stop_tx.send_replace(true);
+    let drained = tokio::time::timeout(SHUTDOWN_GRACE, async {
+        while connections.join_next().await.is_some() {}
+    })
+    .await;
+    if drained.is_err() {
+        warn!(
+            "{} HTTP connection(s) still busy after {:?}; closing them",
+            connections.len(),
+            SHUTDOWN_GRACE
+        );
+        connections.shutdown().await;
+    }
+    outcome
+}
+
+/// Accept errors that say nothing about the listener itself.
+fn is_transient(e: &io::Error) -> bool {
+    use io::ErrorKind::*;
+    matches!(
+        e.kind(),
+        ConnectionAborted | ConnectionReset | Interrupted | WouldBlock | TimedOut
+    ) || matches!(
+        e.raw_os_error(),
+        Some(
+            libc::EMFILE | libc::ENFILE | libc::ENOBUFS | libc::ENOMEM | libc::EPROTO | libc::EPERM
+        )
+    )
+}
+
+/// Serves one connection until the client closes it or shutdown asks it to
+/// finish its current request and close.
+async fn serve_connection(
+    stream: TcpStream,
+    reader: SnapshotReader,
+    mut stop: watch::Receiver<bool>,
+    _slot: OwnedSemaphorePermit,
+) {
+    let service = service_fn(move |request: Request<Incoming>| {
+        let mut reader = reader.clone();
+        // The request body, if any, is of no interest: drop it right away.
+        let method = request.method().clone();
+        let path = request.uri().path().to_owned();
+        drop(request);
+        async move { Ok::<_, Infallible>(respond(&method, &path, &mut reader).await) }
+    });
+    let connection = http1::Builder::new()
+        .timer(TokioTimer::new())
+        .header_read_timeout(HEADER_READ_TIMEOUT)
+        .serve_connection(TokioIo::new(stream), service);
+    tokio::pin!(connection);
+
+    let result = tokio::select! {
+        result = connection.as_mut() => result,
+        _ = async { stop.wait_for(|stop| *stop).await.map(|_| ()) } => {
+            connection.as_mut().graceful_shutdown();
+            connection.await
+        }
+    };
+    if let Err(e) = result {
+        debug!("HTTP connection ended with an error: {e}");
+    }
+}
+
+/// The paths the server knows.
+#[derive(Debug, PartialEq, Eq)]
+enum Route<'a> {
+    Landing,
+    Metrics,
+    Clients,
+    /// `/api/v1/clients/{key}`, the key still percent-encoded.
+    Client(&'a str),
+    Health,
+}
+
+impl Route<'_> {
+    fn of(path: &str) -> Option<Route<'_>> {
+        match path {
+            "/" => Some(Route::Landing),
+            "/metrics" => Some(Route::Metrics),
+            "/api/v1/clients" => Some(Route::Clients),
+            "/api/v1/health" => Some(Route::Health),
+            _ => path
+                .strip_prefix("/api/v1/clients/")
+                .filter(|key| !key.is_empty() && !key.contains('/'))
+                .map(Route::Client),
+        }
+    }
+}
+
+/// Answers one request.
+async fn respond(
+    method: &Method,
+    path: &str,
+    reader: &mut SnapshotReader,
+) -> Response<Full<Bytes>> {
+    let head = method == Method::HEAD;
+    let Some(route) = Route::of(path) else {
+        return reply(StatusCode::NOT_FOUND, TEXT, "not found\n".to_string(), head);
+    };
+    if method != Method::GET && !head {
+        let mut response = reply(
+            StatusCode::METHOD_NOT_ALLOWED,
+            TEXT,
+            "method not allowed\n".to_string(),
+            false,
+        );
+        response
+            .headers_mut()
+            .insert(ALLOW, HeaderValue::from_static(ALLOWED));
+        return response;
+    }
+
+    let snapshot = reader.fresh(SNAPSHOT_PATIENCE).await;
+    let (status, content_type, body) = match route {
+        Route::Landing => (StatusCode::OK, HTML, landing_page(&snapshot)),
+        Route::Metrics => (
+            StatusCode::OK,
+            prometheus::CONTENT_TYPE,
+            prometheus::render(&snapshot),
+        ),
+        Route::Clients => (StatusCode::OK, JSON, json::clients(&snapshot)),
+        Route::Health => (StatusCode::OK, JSON, json::health(&snapshot)),
+        Route::Client(raw) => {
+            let key = percent_decode(raw).unwrap_or_else(|| raw.to_string());
+            match key.parse::<ClientKey>() {
+                Err(e) => (StatusCode::BAD_REQUEST, JSON, json::error(&e.to_string())),
+                Ok(parsed) => match json::find_client(&snapshot, &parsed) {
+                    Some(client) => (StatusCode::OK, JSON, json::client(client)),
+                    None => (
+                        StatusCode::NOT_FOUND,
+                        JSON,
+                        json::error(&format!("no client {key}")),
+                    ),
+                },
+            }
+        }
+    };
+    reply(status, content_type, body, head)
+}
+
+/// A complete response; for HEAD the headers of the full one, no body.
+fn reply(
+    status: StatusCode,
+    content_type: &'static str,
+    body: String,
+    head: bool,
+) -> Response<Full<Bytes>> {
+    let length = body.len();
+    let body = if head {
+        Bytes::new()
+    } else {
+        Bytes::from(body)
+    };
+    let mut response = Response::new(Full::new(body));
+    *response.status_mut() = status;
+    let headers = response.headers_mut();
+    headers.insert(CONTENT_TYPE, HeaderValue::from_static(content_type));
+    headers.insert(CONTENT_LENGTH, HeaderValue::from(length));
+    headers.insert(CACHE_CONTROL, HeaderValue::from_static("no-store"));
+    response
+}
+
+/// Decodes `%XX` escapes (a client may send `aa%3Abb...`); None if an
+/// escape is broken or the result is not UTF-8.
+fn percent_decode(s: &str) -> Option<String> {
+    let bytes = s.as_bytes();
+    let mut out = Vec::with_capacity(bytes.len());
+    let mut i = 0;
+    while let Some(&b) = bytes.get(i) {
+        if b == b'%' {
+            let hex = bytes.get(i.checked_add(1)?..i.checked_add(3)?)?;
+            let hex = std::str::from_utf8(hex).ok()?;
+            out.push(u8::from_str_radix(hex, 16).ok()?);
+            i = i.checked_add(3)?;
+        } else {
+            out.push(b);
+            i = i.checked_add(1)?;
+        }
+    }
+    String::from_utf8(out).ok()
+}
+
+/// A small page for a person who opens the address in a browser: where
+/// the data is, and the client table.
+fn landing_page(snapshot: &Snapshot) -> String {
+    let version = env!("CARGO_PKG_VERSION");
+    let clients = snapshot.clients.len();
+    let table = escape_html(&table::render_table(snapshot));
+    format!(
+        "<!DOCTYPE html>
+<html lang=\"en\">
+<head><meta charset=\"utf-8\"><title>lanwatch</title></head>
+<body>
+<h1>lanwatch</h1>
+<ul>
+<li><a href=\"/metrics\">/metrics</a> &mdash; Prometheus metrics</li>
+<li><a href=\"/api/v1/clients\">/api/v1/clients</a> &mdash; clients as JSON</li>
+<li><a href=\"/api/v1/health\">/api/v1/health</a> &mdash; lanwatch&#39;s own health as JSON</li>
+</ul>
+<h2>Clients ({clients})</h2>
+<pre>
+{table}</pre>
+<p>lanwatch {version}</p>
+</body>
+</html>
+"
+    )
+}
+
+fn escape_html(text: &str) -> String {
+    let mut out = String::with_capacity(text.len());
+    for ch in text.chars() {
+        match ch {
+            '&' => out.push_str("&amp;"),
+            '<' => out.push_str("&lt;"),
+            '>' => out.push_str("&gt;"),
+            '"' => out.push_str("&quot;"),
+            '\'' => out.push_str("&#39;"),
+            _ => out.push(ch),
+        }
+    }
+    out
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn known_paths_route_and_others_do_not() {
+        assert_eq!(Route::of("/"), Some(Route::Landing));
+        assert_eq!(Route::of("/metrics"), Some(Route::Metrics));
+        assert_eq!(Route::of("/api/v1/clients"), Some(Route::Clients));
+        assert_eq!(Route::of("/api/v1/health"), Some(Route::Health));
+        assert_eq!(
+            Route::of("/api/v1/clients/aa:bb:cc:dd:ee:ff"),
+            Some(Route::Client("aa:bb:cc:dd:ee:ff"))
+        );
+        for path in [
+            "/metrics/",
+            "/api/v1/clients/",
+            "/api/v1/clients/a/b",
+            "/api",
+            "/index.html",
+            "",
+        ] {
+            assert_eq!(Route::of(path), None, "{path}");
+        }
+    }
+
+    #[test]
+    fn percent_escapes_decode_and_broken_ones_are_refused() {
+        assert_eq!(percent_decode("aa%3Abb%3acc").as_deref(), Some("aa:bb:cc"));
+        assert_eq!(percent_decode("plain").as_deref(), Some("plain"));
+        assert_eq!(percent_decode("a%3"), None);
+        assert_eq!(percent_decode("a%zz"), None);
+        assert_eq!(percent_decode("%ff"), None);
+    }
+
+    #[test]
+    fn html_escaping_covers_markup_characters() {
+        assert_eq!(
+            escape_html(r#"<b>"Tom" & 'Jerry'</b>"#),
+            "&lt;b&gt;&quot;Tom&quot; &amp; &#39;Jerry&#39;&lt;/b&gt;"
+        );
+    }
+
+    #[test]
+    fn the_default_address_is_loopback_on_a_high_port() {
+        let addr: SocketAddr = DEFAULT_LISTEN.parse().unwrap();
+        assert!(addr.ip().is_loopback());
+        assert!(addr.port() >= 10000);
+    }
+
+    #[test]
+    fn shutdown_is_seen_by_waiters_started_before_and_after() {
+        let shutdown = Shutdown::new();
+        let early = shutdown.wait();
+        assert!(!shutdown.is_triggered());
+        shutdown.clone().trigger();
+        assert!(shutdown.is_triggered());
+        let late = shutdown.wait();
+        let runtime = tokio::runtime::Builder::new_current_thread()
+            .enable_time()
+            .build()
+            .unwrap();
+        runtime.block_on(async {
+            tokio::time::timeout(Duration::from_secs(1), async {
+                early.await;
+                late.await;
+            })
+            .await
+            .unwrap();
+        });
+    }
+}

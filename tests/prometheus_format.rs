@@ -1,0 +1,480 @@
+//! The `/metrics` exposition is valid Prometheus text format 0.0.4 and says
+//! exactly what the snapshot holds.
+//!
+//! Two independent checks on a realistic snapshot: `promtool check metrics`
+//! (Prometheus' own parser and linter) must accept it, and a small parser
+//! written here reads every sample back; the samples must equal the set
+//! worked out directly from the snapshot's fields by the rules of the design.
+
+use std::collections::BTreeMap;
+use std::io::Write;
+use std::net::{IpAddr, Ipv4Addr, Ipv6Addr};
+use std::process::{Command, Stdio};
+
+use lanwatch::decode::Mac;
+use lanwatch::export::prometheus::render;
+use lanwatch::track::{ClientSnapshot, Health, PacketOutcomes, ProtocolUsage, Snapshot, Traffic};
+
+fn usage(protocol: &str, rx: (u64, u64), tx: (u64, u64), connections: u64) -> ProtocolUsage {
+    ProtocolUsage {
+        protocol: protocol.to_string(),
+        traffic: Traffic {
+            rx_bytes: rx.0,
+            rx_packets: rx.1,
+            tx_bytes: tx.0,
+            tx_packets: tx.1,
+        },
+        connections,
+    }
+}
+
+/// A home LAN: a laptop, a phone with a private MAC and an awkward hostname,
+/// an IPv6-only device with no name, and a client seen on a link without MACs.
+fn home_lan() -> Snapshot {
+    let laptop = ClientSnapshot {
+        mac: Some(Mac([0x3c, 0x22, 0xfb, 0x12, 0x34, 0x56])),
+        ip: Some(IpAddr::V4(Ipv4Addr::new(192, 168, 1, 23))),
+        ipv4: vec![Ipv4Addr::new(192, 168, 1, 23)],
+        ipv6: vec![
+            "fd12:3456:789a::23".parse().unwrap(),
+            "2001:db8:1:0:a1b2:c3d4:e5f6:789".parse().unwrap(),
+        ],
+        hostname: Some("anna-laptop".to_string()),
+        vendor: Some("Apple, Inc.".to_string()),
+        randomized_mac: false,
+        first_seen: 1_764_057_600.0,
+        last_seen: 1_764_061_199.873_214,
+        protocols: vec![
+            usage("DNS", (48_211, 301), (21_877, 298), 296),
+            usage(
+                "HTTPS",
+                (1_288_490_188, 912_004),
+                (40_111_222, 301_220),
+                1_402,
+            ),
+            usage(
+                "QUIC",
+                (5_368_709_120, 3_801_244),
+                (98_004_112, 610_122),
+                88,
+            ),
+            usage("other", (0, 0), (1_500, 1), 1),
+        ],
+        lan: Traffic {
+            rx_bytes: 912_345,
+            tx_bytes: 12_004,
+            rx_packets: 2_001,
+            tx_packets: 97,
+        },
+        connections_active: 37,
+    };
+    let phone = ClientSnapshot {
+        mac: Some(Mac([0xda, 0xa1, 0x19, 0x0b, 0xee, 0xf1])),
+        ip: Some(IpAddr::V4(Ipv4Addr::new(192, 168, 1, 57))),
+        ipv4: vec![Ipv4Addr::new(192, 168, 1, 57)],
+        ipv6: vec![],
+        hostname: Some("Bob's \"Pixel\"\\7\nsecond line".to_string()),
+        vendor: None,
+        randomized_mac: true,
+        first_seen: 1_764_060_000.5,
+        last_seen: 1_764_061_200.0,
+        protocols: vec![
+            usage("DNS", (9_001, 60), (4_200, 60), 60),
+            usage("HTTPS", (77_000_000, 55_000), (3_100_000, 21_000), 140),
+        ],
+        lan: Traffic::default(),
+        connections_active: 4,
+    };
+    let ipv6_only = ClientSnapshot {
+        mac: Some(Mac([0x00, 0x17, 0x88, 0x6a, 0x01, 0x02])),
+        ip: Some(IpAddr::V6(
+            "fd12:3456:789a::1:2".parse::<Ipv6Addr>().unwrap(),
+        )),
+        ipv4: vec![],
+        ipv6: vec!["fd12:3456:789a::1:2".parse().unwrap()],
+        hostname: None,
+        vendor: Some("Signify Netherlands B.V.".to_string()),
+        randomized_mac: false,
+        first_seen: 1_764_050_000.0,
+        last_seen: 1_764_060_000.0,
+        protocols: vec![usage("NTP", (90, 1), (90, 1), 1)],
+        lan: Traffic {
+            rx_bytes: 0,
+            tx_bytes: 31_337,
+            rx_packets: 0,
+            tx_packets: 211,
+        },
+        connections_active: 0,
+    };
+    let no_mac = ClientSnapshot {
+        mac: None,
+        ip: Some(IpAddr::V4(Ipv4Addr::new(10, 0, 0, 5))),
+        ipv4: vec![Ipv4Addr::new(10, 0, 0, 5)],
+        ipv6: vec![],
+        hostname: None,
+        vendor: None,
+        randomized_mac: false,
+        first_seen: 1_764_061_000.0,
+        last_seen: 1_764_061_001.25,
+        protocols: vec![usage("SSH", (4_096, 20), (2_048, 19), 1)],
+        lan: Traffic::default(),
+        connections_active: 1,
+    };
+    Snapshot {
+        clients: vec![phone, laptop, no_mac, ipv6_only],
+        health: Health {
+            packets: PacketOutcomes {
+                accounted: 5_672_001,
+                lan: 2_309,
+                no_client: 1_200,
+                not_ip: 3_411,
+                malformed: 2,
+                duplicate: 17,
+            },
+            kernel_packets: 5_679_000,
+            kernel_drops: 58,
+            clients: 4,
+            flows: 42,
+            max_clients: 1_024,
+            max_flows: 65_536,
+            client_evictions: 0,
+            flow_evictions: 3,
+            last_packet_time: 1_764_061_200.0,
+            snapshot_duration_seconds: 0.000_183,
+            resident_memory_bytes: 6_291_456,
+            start_time_seconds: 1_764_057_000.125,
+        },
+    }
+}
+
+type Labels = BTreeMap<String, String>;
+type Series = BTreeMap<(String, Labels), f64>;
+
+fn labels(pairs: &[(&str, &str)]) -> Labels {
+    pairs
+        .iter()
+        .map(|(k, v)| (k.to_string(), v.to_string()))
+        .collect()
+}
+
+/// What the exposition must contain, worked out from the snapshot's fields
+/// by the design's metric table (not by the renderer).
+fn expected_series(s: &Snapshot) -> Series {
+    let mut out = Series::new();
+    let mut put = |name: &str, l: Labels, v: f64| {
+        assert!(out.insert((name.to_string(), l), v).is_none());
+    };
+    for c in &s.clients {
+        let ip = c.ip.map(|ip| ip.to_string()).unwrap_or_default();
+        let mac = c.mac.map(|m| m.to_string()).unwrap_or_default();
+        let base = [("ip", ip.as_str()), ("mac", mac.as_str())];
+        for p in &c.protocols {
+            let t = &p.traffic;
+            for (dir, bytes, packets) in [
+                ("rx", t.rx_bytes, t.rx_packets),
+                ("tx", t.tx_bytes, t.tx_packets),
+            ] {
+                let l = labels(&[
+                    base[0],
+                    base[1],
+                    ("protocol", &p.protocol),
+                    ("direction", dir),
+                ]);
+                put("client_bandwidth_bytes_total", l.clone(), bytes as f64);
+                put("client_packets_total", l, packets as f64);
+            }
+            let l = labels(&[base[0], base[1], ("protocol", &p.protocol)]);
+            put("client_connections_total", l, p.connections as f64);
+        }
+        for (dir, bytes) in [("rx", c.lan.rx_bytes), ("tx", c.lan.tx_bytes)] {
+            let l = labels(&[base[0], base[1], ("direction", dir)]);
+            put("client_lan_bytes_total", l, bytes as f64);
+        }
+        put(
+            "client_connections_active",
+            labels(&base),
+            c.connections_active as f64,
+        );
+        put(
+            "client_last_seen_timestamp_seconds",
+            labels(&base),
+            c.last_seen,
+        );
+        let info = labels(&[
+            base[0],
+            base[1],
+            ("hostname", c.hostname.as_deref().unwrap_or("")),
+            ("vendor", c.vendor.as_deref().unwrap_or("")),
+            (
+                "randomized_mac",
+                if c.randomized_mac { "true" } else { "false" },
+            ),
+        ]);
+        put("client_info", info, 1.0);
+    }
+    let h = &s.health;
+    for (outcome, n) in [
+        ("accounted", h.packets.accounted),
+        ("lan", h.packets.lan),
+        ("no_client", h.packets.no_client),
+        ("not_ip", h.packets.not_ip),
+        ("malformed", h.packets.malformed),
+        ("duplicate", h.packets.duplicate),
+    ] {
+        put(
+            "lanwatch_packets_total",
+            labels(&[("outcome", outcome)]),
+            n as f64,
+        );
+    }
+    for (name, v) in [
+        ("lanwatch_kernel_packets_total", h.kernel_packets as f64),
+        ("lanwatch_kernel_drops_total", h.kernel_drops as f64),
+        ("lanwatch_clients", h.clients as f64),
+        ("lanwatch_clients_max", h.max_clients as f64),
+        ("lanwatch_flows", h.flows as f64),
+        ("lanwatch_flows_max", h.max_flows as f64),
+        ("lanwatch_last_packet_timestamp_seconds", h.last_packet_time),
+        (
+            "lanwatch_snapshot_duration_seconds",
+            h.snapshot_duration_seconds,
+        ),
+        (
+            "lanwatch_resident_memory_bytes",
+            h.resident_memory_bytes as f64,
+        ),
+        ("lanwatch_start_time_seconds", h.start_time_seconds),
+    ] {
+        put(name, Labels::new(), v);
+    }
+    put(
+        "lanwatch_evictions_total",
+        labels(&[("table", "clients")]),
+        h.client_evictions as f64,
+    );
+    put(
+        "lanwatch_evictions_total",
+        labels(&[("table", "flows")]),
+        h.flow_evictions as f64,
+    );
+    put(
+        "lanwatch_build_info",
+        labels(&[
+            ("version", env!("CARGO_PKG_VERSION")),
+            ("arch", std::env::consts::ARCH),
+            ("os", std::env::consts::OS),
+        ]),
+        1.0,
+    );
+    out
+}
+
+/// A parsed exposition: samples, and each family's TYPE in order of appearance.
+struct Parsed {
+    series: Series,
+    families: Vec<(String, String)>,
+}
+
+/// A deliberately small reader of text format 0.0.4, independent of the
+/// renderer: comments, `name{label="value",...} value` lines, escapes.
+fn parse(text: &str) -> Parsed {
+    assert!(text.ends_with('\n'), "exposition must end with a line feed");
+    let mut series = Series::new();
+    let mut families: Vec<(String, String)> = Vec::new();
+    let mut helped: Vec<String> = Vec::new();
+    for (n, line) in text.lines().enumerate() {
+        let n = n + 1;
+        if let Some(rest) = line.strip_prefix("# HELP ") {
+            let (name, help) = rest.split_once(' ').expect("HELP has text");
+            assert!(!help.is_empty(), "line {n}: empty help");
+            helped.push(name.to_string());
+            continue;
+        }
+        if let Some(rest) = line.strip_prefix("# TYPE ") {
+            let (name, kind) = rest.split_once(' ').expect("TYPE has a type");
+            assert!(
+                families.iter().all(|(f, _)| f != name),
+                "line {n}: second TYPE for {name}"
+            );
+            assert_eq!(
+                helped.last().map(String::as_str),
+                Some(name),
+                "line {n}: HELP before TYPE"
+            );
+            families.push((name.to_string(), kind.to_string()));
+            continue;
+        }
+        assert!(
+            !line.starts_with('#') && !line.is_empty(),
+            "line {n}: {line:?}"
+        );
+
+        let name_end = line.find(['{', ' ']).expect("sample has a value");
+        let name = &line[..name_end];
+        let mut rest = &line[name_end..];
+        let mut l = Labels::new();
+        if let Some(inner) = rest.strip_prefix('{') {
+            let mut chars = inner.chars();
+            loop {
+                let label: String = chars.by_ref().take_while(|&c| c != '=').collect();
+                assert_eq!(
+                    chars.next(),
+                    Some('"'),
+                    "line {n}: label value opens with a quote"
+                );
+                let mut value = String::new();
+                loop {
+                    match chars.next().expect("label value is closed") {
+                        '"' => break,
+                        '\\' => match chars.next() {
+                            Some('\\') => value.push('\\'),
+                            Some('"') => value.push('"'),
+                            Some('n') => value.push('\n'),
+                            other => panic!("line {n}: bad escape {other:?}"),
+                        },
+                        c => value.push(c),
+                    }
+                }
+                assert!(
+                    l.insert(label.clone(), value).is_none(),
+                    "line {n}: label {label} twice"
+                );
+                match chars.next() {
+                    Some(',') => continue,
+                    Some('}') => break,
+                    other => panic!("line {n}: expected , or }} got {other:?}"),
+                }
+            }
+            rest = chars.as_str();
+        }
+        let value = rest.strip_prefix(' ').expect("one space before the value");
+        assert!(!value.contains(' '), "line {n}: no timestamps expected");
+        let value: f64 = match value {
+            "+Inf" => f64::INFINITY,
+            "-Inf" => f64::NEG_INFINITY,
+            "NaN" => f64::NAN,
+            v => v
+                .parse()
+                .unwrap_or_else(|_| panic!("line {n}: bad value {v:?}")),
+        };
+        assert_eq!(
+            families.last().map(|(f, _)| f.as_str()),
+            Some(name),
+            "line {n}: sample of {name} outside its family's block"
+        );
+        assert!(
+            series.insert((name.to_string(), l), value).is_none(),
+            "line {n}: duplicate series"
+        );
+    }
+    Parsed { series, families }
+}
+
+#[test]
+fn promtool_accepts_the_exposition() {
+    let text = render(&home_lan());
+    let child = Command::new("promtool")
+        .args(["check", "metrics"])
+        .stdin(Stdio::piped())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn();
+    let mut child = match child {
+        Ok(child) => child,
+        Err(e) => panic!(
+            "promtool is needed to check the exposition format and could not be run ({e}); \
+             install it (Debian: apt-get install -y prometheus)"
+        ),
+    };
+    child
+        .stdin
+        .take()
+        .unwrap()
+        .write_all(text.as_bytes())
+        .unwrap();
+    let out = child.wait_with_output().unwrap();
+    assert!(
+        out.status.success(),
+        "promtool check metrics failed:\n{}{}\n--- exposition ---\n{text}",
+        String::from_utf8_lossy(&out.stdout),
+        String::from_utf8_lossy(&out.stderr)
+    );
+}
+
+#[test]
+fn every_sample_reads_back_as_the_snapshot_says() {
+    let snapshot = home_lan();
+    let parsed = parse(&render(&snapshot));
+    let expected = expected_series(&snapshot);
+    for (key, value) in &expected {
+        match parsed.series.get(key) {
+            Some(got) => assert_eq!(got, value, "{key:?}"),
+            None => panic!("missing series {key:?}"),
+        }
+    }
+    for key in parsed.series.keys() {
+        assert!(expected.contains_key(key), "unexpected series {key:?}");
+    }
+}
+
+#[test]
+fn awkward_hostnames_survive_escaping() {
+    let parsed = parse(&render(&home_lan()));
+    let info: Vec<&Labels> = parsed
+        .series
+        .keys()
+        .filter(|(name, _)| name == "client_info")
+        .map(|(_, l)| l)
+        .collect();
+    assert!(info.iter().any(
+        |l| l["hostname"] == "Bob's \"Pixel\"\\7\nsecond line" && l["randomized_mac"] == "true"
+    ));
+}
+
+#[test]
+fn families_follow_the_design_table_with_their_types() {
+    let parsed = parse(&render(&home_lan()));
+    let expected = [
+        ("client_bandwidth_bytes_total", "counter"),
+        ("client_packets_total", "counter"),
+        ("client_lan_bytes_total", "counter"),
+        ("client_connections_total", "counter"),
+        ("client_connections_active", "gauge"),
+        ("client_last_seen_timestamp_seconds", "gauge"),
+        ("client_info", "gauge"),
+        ("lanwatch_packets_total", "counter"),
+        ("lanwatch_kernel_packets_total", "counter"),
+        ("lanwatch_kernel_drops_total", "counter"),
+        ("lanwatch_clients", "gauge"),
+        ("lanwatch_clients_max", "gauge"),
+        ("lanwatch_flows", "gauge"),
+        ("lanwatch_flows_max", "gauge"),
+        ("lanwatch_evictions_total", "counter"),
+        ("lanwatch_last_packet_timestamp_seconds", "gauge"),
+        ("lanwatch_snapshot_duration_seconds", "gauge"),
+        ("lanwatch_resident_memory_bytes", "gauge"),
+        ("lanwatch_start_time_seconds", "gauge"),
+        ("lanwatch_build_info", "gauge"),
+    ];
+    let got: Vec<(&str, &str)> = parsed
+        .families
+        .iter()
+        .map(|(n, t)| (n.as_str(), t.as_str()))
+        .collect();
+    assert_eq!(got, expected);
+}
+
+#[test]
+fn the_same_state_renders_the_same_bytes_whatever_the_order() {
+    let snapshot = home_lan();
+    let first = render(&snapshot);
+    assert_eq!(first, render(&snapshot));
+
+    let mut shuffled = snapshot.clone();
+    shuffled.clients.rotate_left(1);
+    shuffled.clients.swap(0, 2);
+    for c in &mut shuffled.clients {
+        c.protocols.reverse();
+    }
+    assert_eq!(first, render(&shuffled));
+}
