@@ -9,5 +9,5 @@ pub mod capture;
 pub mod decode;
 pub mod export;
 pub mod pipeline;
-pub mod signals;
+pub mod shutdown;
 pub mod track;

@@ -1,1 +1,325 @@
-fn main() {}
+//! The `lanwatch` command: live capture, replay of capture files, reports.
+//!
+//! Layout of a run: the main thread is the capture worker (the tracker's only
+//! writer); the HTTP server, when asked for, runs on its own thread with a
+//! single-threaded runtime and reads snapshots the worker publishes.
+
+use std::net::SocketAddr;
+use std::path::PathBuf;
+use std::process::ExitCode;
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::thread::JoinHandle;
+
+use clap::{Args, Parser, Subcommand, ValueEnum};
+use ipnet::IpNet;
+
+use lanwatch::capture::file::CaptureFile;
+use lanwatch::capture::live::{LiveCapture, LiveOptions};
+use lanwatch::decode::Mac;
+use lanwatch::export::{http, json, prometheus, table};
+use lanwatch::pipeline::Worker;
+use lanwatch::track::lan::Lan;
+use lanwatch::track::publish::{self, SnapshotReader};
+use lanwatch::track::{ProtocolTable, Timeouts, TrackConfig, Tracker};
+
+#[derive(Parser)]
+#[command(
+    name = "lanwatch",
+    version,
+    about = "Per-client network monitor for routers",
+    long_about = "Per-client network monitor for routers.\n\n\
+        lanwatch watches the LAN side of a router on raw sockets (or replays capture \
+        files), parses every frame itself and keeps a bounded per-client table: bytes and \
+        packets per protocol and direction, connections, and who each device is. It \
+        serves the table as Prometheus metrics and a JSON API."
+)]
+struct Cli {
+    /// Log level: error, warn, info, debug or trace. RUST_LOG, when set, wins
+    /// and may name targets (e.g. `lanwatch=debug,info`).
+    #[arg(long, global = true, default_value = "info", value_name = "LEVEL")]
+    log_level: String,
+
+    #[command(subcommand)]
+    command: Command,
+}
+
+#[derive(Subcommand)]
+enum Command {
+    /// Capture live on one or more interfaces and serve the metrics.
+    Capture(CaptureArgs),
+    /// Run capture files through the pipeline and print the final state.
+    Replay(ReplayArgs),
+}
+
+#[derive(Args)]
+struct CaptureArgs {
+    /// Interface to capture on (repeatable: e.g. the LAN bridge's member
+    /// ports). Each frame is counted once across them.
+    #[arg(short = 'i', long = "interface", value_name = "IFACE", required = true)]
+    interfaces: Vec<String>,
+
+    /// Address to serve /metrics and the JSON API on.
+    #[arg(long, value_name = "ADDR:PORT", default_value = http::DEFAULT_LISTEN)]
+    listen: SocketAddr,
+
+    /// Bytes kept of each frame: enough for headers, DNS and DHCP.
+    #[arg(long, value_name = "BYTES", default_value_t = LiveOptions::default().snaplen)]
+    snaplen: u32,
+
+    /// Do not put the interfaces into promiscuous mode.
+    #[arg(long)]
+    no_promisc: bool,
+
+    #[command(flatten)]
+    track: TrackArgs,
+}
+
+#[derive(Args)]
+struct ReplayArgs {
+    /// pcap or pcapng files, replayed in order as one stream.
+    #[arg(value_name = "FILE", required = true)]
+    files: Vec<PathBuf>,
+
+    /// What to print when the files are done.
+    #[arg(long, value_enum, default_value_t = Format::Table)]
+    format: Format,
+
+    /// Also serve /metrics and the JSON API here, and keep serving after
+    /// the replay until SIGINT/SIGTERM.
+    #[arg(long, value_name = "ADDR:PORT")]
+    listen: Option<SocketAddr>,
+
+    /// On a damaged file, report it, keep what was read before the damage
+    /// and go on with the next file (exit status stays non-zero).
+    #[arg(long)]
+    keep_going: bool,
+
+    #[command(flatten)]
+    track: TrackArgs,
+}
+
+#[derive(Clone, Copy, ValueEnum)]
+enum Format {
+    /// Clients sorted by download, for people.
+    Table,
+    /// The JSON API's view of every client and the daemon's health.
+    Json,
+    /// Exactly what /metrics serves.
+    Prometheus,
+}
+
+/// Options of the per-client table, shared by capture and replay.
+#[derive(Args)]
+struct TrackArgs {
+    /// A LAN prefix (repeatable). Default: the capture interfaces' own
+    /// prefixes (live) or the private ranges (replay).
+    #[arg(long = "lan", value_name = "CIDR")]
+    lan: Vec<IpNet>,
+
+    /// The router's MAC address (repeatable); it is also learned from traffic.
+    #[arg(long = "router-mac", value_name = "MAC")]
+    router_macs: Vec<Mac>,
+
+    /// Most clients kept; the idlest are evicted beyond.
+    #[arg(long, value_name = "N", default_value_t = TrackConfig::default().max_clients)]
+    max_clients: usize,
+
+    /// Most flows (connections) kept; the idlest are evicted beyond.
+    #[arg(long, value_name = "N", default_value_t = TrackConfig::default().max_flows)]
+    max_flows: usize,
+
+    /// A protocol table file read on top of the built-in one
+    /// (lines: NAME PROTO [PORT|FIRST-LAST]).
+    #[arg(long, value_name = "FILE")]
+    protocols: Option<PathBuf>,
+
+    /// Idle timeout of established TCP connections, seconds.
+    #[arg(long, value_name = "SECONDS", default_value_t = 7440)]
+    tcp_timeout: u64,
+
+    /// Timeout of closing TCP connections (after a FIN), seconds.
+    #[arg(long, value_name = "SECONDS", default_value_t = 120)]
+    tcp_closing_timeout: u64,
+
+    /// Idle timeout of UDP flows seen one way only, seconds.
+    #[arg(long, value_name = "SECONDS", default_value_t = 60)]
+    udp_timeout: u64,
+
+    /// Idle timeout of UDP flows once replied, seconds.
+    #[arg(long, value_name = "SECONDS", default_value_t = 180)]
+    udp_replied_timeout: u64,
+
+    /// Idle timeout of ICMP flows, seconds.
+    #[arg(long, value_name = "SECONDS", default_value_t = 30)]
+    icmp_timeout: u64,
+
+    /// Idle timeout of flows of other IP protocols, seconds.
+    #[arg(long, value_name = "SECONDS", default_value_t = 600)]
+    other_timeout: u64,
+}
+
+impl TrackArgs {
+    fn config(&self, default_lan: impl FnOnce() -> Vec<IpNet>) -> Result<TrackConfig, String> {
+        let mut protocols = ProtocolTable::default();
+        if let Some(path) = &self.protocols {
+            let text = std::fs::read_to_string(path)
+                .map_err(|e| format!("{}: {e}", path.display()))?;
+            protocols
+                .extend_from_str(&path.display().to_string(), &text)
+                .map_err(|e| e.to_string())?;
+        }
+        let lan = if self.lan.is_empty() {
+            let prefixes = default_lan();
+            if prefixes.is_empty() {
+                Lan::default()
+            } else {
+                Lan::new(&prefixes)
+            }
+        } else {
+            Lan::new(&self.lan)
+        };
+        tracing::info!(prefixes = ?lan.prefixes(), "LAN prefixes");
+        const S: u64 = 1_000_000_000;
+        let seconds = |s: u64| s.saturating_mul(S);
+        Ok(TrackConfig {
+            lan,
+            router_macs: self.router_macs.clone(),
+            max_clients: self.max_clients,
+            max_flows: self.max_flows,
+            timeouts: Timeouts {
+                tcp_established: seconds(self.tcp_timeout),
+                tcp_closing: seconds(self.tcp_closing_timeout),
+                udp_unreplied: seconds(self.udp_timeout),
+                udp_replied: seconds(self.udp_replied_timeout),
+                icmp: seconds(self.icmp_timeout),
+                other: seconds(self.other_timeout),
+            },
+            protocols,
+            ..TrackConfig::default()
+        })
+    }
+}
+
+fn main() -> ExitCode {
+    let cli = Cli::parse();
+    init_logging(&cli.log_level);
+    let result = match cli.command {
+        Command::Capture(args) => run_capture(args),
+        Command::Replay(args) => run_replay(args),
+    };
+    match result {
+        Ok(code) => code,
+        Err(message) => {
+            eprintln!("lanwatch: {message}");
+            ExitCode::FAILURE
+        }
+    }
+}
+
+fn init_logging(level: &str) {
+    use tracing_subscriber::filter::Targets;
+    let spec = std::env::var("RUST_LOG").unwrap_or_else(|_| level.to_string());
+    let targets: Targets = spec.parse().unwrap_or_else(|e| {
+        eprintln!("lanwatch: ignoring log level {spec:?}: {e}");
+        Targets::new().with_default(tracing::Level::INFO)
+    });
+    use tracing_subscriber::prelude::*;
+    tracing_subscriber::registry()
+        .with(tracing_subscriber::fmt::layer().with_writer(std::io::stderr))
+        .with(targets)
+        .init();
+}
+
+/// Starts the HTTP server on its own thread; it stops when `shutdown` rises.
+fn start_server(
+    listen: SocketAddr,
+    reader: SnapshotReader,
+    shutdown: &'static AtomicBool,
+) -> Result<JoinHandle<()>, String> {
+    let listener =
+        std::net::TcpListener::bind(listen).map_err(|e| format!("listen on {listen}: {e}"))?;
+    tracing::info!(%listen, "serving /metrics and /api/v1");
+    std::thread::Builder::new()
+        .name("http".into())
+        .spawn(move || {
+            if let Err(e) = http::run_server(listener, reader, shutdown) {
+                tracing::error!("HTTP server on {listen} failed: {e}");
+                shutdown.store(true, Ordering::Relaxed);
+            }
+        })
+        .map_err(|e| format!("cannot start the HTTP thread: {e}"))
+}
+
+fn run_capture(args: CaptureArgs) -> Result<ExitCode, String> {
+    let shutdown = lanwatch::signals::install_shutdown_handlers();
+    let options = LiveOptions {
+        snaplen: args.snaplen,
+        promiscuous: !args.no_promisc,
+        extra_local_macs: args.track.router_macs.clone(),
+        ..LiveOptions::default()
+    };
+    let mut source = LiveCapture::open(&args.interfaces, options).map_err(|e| e.to_string())?;
+    let interfaces = args.interfaces.clone();
+    let config = args
+        .track
+        .config(|| lanwatch::capture::addresses::interface_prefixes(&interfaces))?;
+    let mut tracker = Tracker::new(config);
+    for mac in source.local_macs() {
+        tracker.add_router_mac(*mac);
+    }
+    let (publisher, reader) = publish::channel();
+    let server = start_server(args.listen, reader, shutdown)?;
+    tracing::info!(interfaces = ?args.interfaces, "capturing");
+    let mut worker = Worker::new(&mut tracker, Some(&publisher));
+    let result = worker.run(&mut source, shutdown);
+    shutdown.store(true, Ordering::Relaxed);
+    let _ = server.join();
+    result.map_err(|e| e.to_string())?;
+    tracing::info!(frames = worker.frames, "stopped");
+    Ok(ExitCode::SUCCESS)
+}
+
+fn run_replay(args: ReplayArgs) -> Result<ExitCode, String> {
+    let shutdown = lanwatch::signals::install_shutdown_handlers();
+    let mut tracker = Tracker::new(args.track.config(Vec::new)?);
+    let (publisher, reader) = publish::channel();
+    let server = match args.listen {
+        Some(listen) => Some(start_server(listen, reader, shutdown)?),
+        None => None,
+    };
+    let mut worker = Worker::new(&mut tracker, Some(&publisher));
+    let mut failed = false;
+    for path in &args.files {
+        let outcome = CaptureFile::open(path).and_then(|mut file| worker.run(&mut file, shutdown));
+        if let Err(e) = outcome {
+            if !args.keep_going {
+                shutdown.store(true, Ordering::Relaxed);
+                if let Some(server) = server {
+                    let _ = server.join();
+                }
+                return Err(e.to_string());
+            }
+            eprintln!("lanwatch: {e} (keeping what was read before)");
+            failed = true;
+        }
+    }
+    let snapshot = worker.snapshot();
+    let output = match args.format {
+        Format::Table => table::render_table(&snapshot),
+        Format::Json => json::snapshot(&snapshot),
+        Format::Prometheus => prometheus::render(&snapshot),
+    };
+    publisher.publish(snapshot);
+    // The state is final: readers get it without waiting for a writer.
+    drop(publisher);
+    print!("{output}");
+    if let Some(server) = server {
+        tracing::info!("replay done; serving until SIGINT/SIGTERM");
+        let _ = server.join();
+    }
+    Ok(if failed {
+        ExitCode::FAILURE
+    } else {
+        ExitCode::SUCCESS
+    })
+}
