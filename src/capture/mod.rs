@@ -76,6 +76,22 @@ pub enum CaptureError {
     },
     #[error("{path}: unsupported link type {linktype}")]
     UnsupportedLinkType { path: String, linktype: u32 },
+    /// A pcapng packet arrived on an interface whose link type lanwatch does
+    /// not decode (the packet is skipped; reading can go on).
+    #[error("{path}: at offset {offset}: packet on interface {interface} has unsupported link type {linktype}")]
+    UnsupportedInterfaceLinkType {
+        path: String,
+        offset: u64,
+        interface: u32,
+        linktype: u32,
+    },
+    /// Reading an opened capture file failed.
+    #[error("{path}: at offset {offset}: read error: {source}")]
+    Read {
+        path: String,
+        offset: u64,
+        source: std::io::Error,
+    },
     #[error("interface {iface}: {what}: {source}")]
     Interface {
         iface: String,
