@@ -7,7 +7,6 @@
 use std::net::SocketAddr;
 use std::path::PathBuf;
 use std::process::ExitCode;
-use std::sync::atomic::{AtomicBool, Ordering};
 use std::thread::JoinHandle;
 
 use clap::{Args, Parser, Subcommand, ValueEnum};
@@ -18,6 +17,7 @@ use lanwatch::capture::live::{LiveCapture, LiveOptions};
 use lanwatch::decode::Mac;
 use lanwatch::export::{http, json, prometheus, table};
 use lanwatch::pipeline::Worker;
+use lanwatch::shutdown::Shutdown;
 use lanwatch::track::lan::Lan;
 use lanwatch::track::publish::{self, SnapshotReader};
 use lanwatch::track::{ProtocolTable, Timeouts, TrackConfig, Tracker};
@@ -162,8 +162,8 @@ impl TrackArgs {
     fn config(&self, default_lan: impl FnOnce() -> Vec<IpNet>) -> Result<TrackConfig, String> {
         let mut protocols = ProtocolTable::default();
         if let Some(path) = &self.protocols {
-            let text = std::fs::read_to_string(path)
-                .map_err(|e| format!("{}: {e}", path.display()))?;
+            let text =
+                std::fs::read_to_string(path).map_err(|e| format!("{}: {e}", path.display()))?;
             protocols
                 .extend_from_str(&path.display().to_string(), &text)
                 .map_err(|e| e.to_string())?;
@@ -230,28 +230,38 @@ fn init_logging(level: &str) {
         .init();
 }
 
-/// Starts the HTTP server on its own thread; it stops when `shutdown` rises.
+/// Starts the HTTP server on its own thread; it stops when `shutdown` is
+/// triggered, and triggers it itself if it fails.
 fn start_server(
     listen: SocketAddr,
     reader: SnapshotReader,
-    shutdown: &'static AtomicBool,
+    shutdown: &Shutdown,
 ) -> Result<JoinHandle<()>, String> {
-    let listener =
-        std::net::TcpListener::bind(listen).map_err(|e| format!("listen on {listen}: {e}"))?;
+    let listener = http::bind(listen).map_err(|e| e.to_string())?;
     tracing::info!(%listen, "serving /metrics and /api/v1");
+    let shutdown = shutdown.clone();
     std::thread::Builder::new()
         .name("http".into())
         .spawn(move || {
-            if let Err(e) = http::run_server(listener, reader, shutdown) {
-                tracing::error!("HTTP server on {listen} failed: {e}");
-                shutdown.store(true, Ordering::Relaxed);
+            if let Err(e) = http::run_server_on(listener, reader, shutdown.clone()) {
+                tracing::error!("{e}");
+                shutdown.trigger();
             }
         })
         .map_err(|e| format!("cannot start the HTTP thread: {e}"))
 }
 
+/// A shutdown handle triggered by SIGINT and SIGTERM.
+fn shutdown_on_signals() -> Result<Shutdown, String> {
+    let shutdown = Shutdown::new();
+    shutdown
+        .trigger_on_signals()
+        .map_err(|e| format!("cannot install signal handlers: {e}"))?;
+    Ok(shutdown)
+}
+
 fn run_capture(args: CaptureArgs) -> Result<ExitCode, String> {
-    let shutdown = lanwatch::signals::install_shutdown_handlers();
+    let shutdown = shutdown_on_signals()?;
     let options = LiveOptions {
         snaplen: args.snaplen,
         promiscuous: !args.no_promisc,
@@ -268,11 +278,11 @@ fn run_capture(args: CaptureArgs) -> Result<ExitCode, String> {
         tracker.add_router_mac(*mac);
     }
     let (publisher, reader) = publish::channel();
-    let server = start_server(args.listen, reader, shutdown)?;
+    let server = start_server(args.listen, reader, &shutdown)?;
     tracing::info!(interfaces = ?args.interfaces, "capturing");
     let mut worker = Worker::new(&mut tracker, Some(&publisher));
-    let result = worker.run(&mut source, shutdown);
-    shutdown.store(true, Ordering::Relaxed);
+    let result = worker.run(&mut source, &shutdown);
+    shutdown.trigger();
     let _ = server.join();
     result.map_err(|e| e.to_string())?;
     tracing::info!(frames = worker.frames, "stopped");
@@ -280,20 +290,20 @@ fn run_capture(args: CaptureArgs) -> Result<ExitCode, String> {
 }
 
 fn run_replay(args: ReplayArgs) -> Result<ExitCode, String> {
-    let shutdown = lanwatch::signals::install_shutdown_handlers();
+    let shutdown = shutdown_on_signals()?;
     let mut tracker = Tracker::new(args.track.config(Vec::new)?);
     let (publisher, reader) = publish::channel();
     let server = match args.listen {
-        Some(listen) => Some(start_server(listen, reader, shutdown)?),
+        Some(listen) => Some(start_server(listen, reader, &shutdown)?),
         None => None,
     };
     let mut worker = Worker::new(&mut tracker, Some(&publisher));
     let mut failed = false;
     for path in &args.files {
-        let outcome = CaptureFile::open(path).and_then(|mut file| worker.run(&mut file, shutdown));
+        let outcome = CaptureFile::open(path).and_then(|mut file| worker.run(&mut file, &shutdown));
         if let Err(e) = outcome {
             if !args.keep_going {
-                shutdown.store(true, Ordering::Relaxed);
+                shutdown.trigger();
                 if let Some(server) = server {
                     let _ = server.join();
                 }

@@ -5,15 +5,19 @@
 //! and whether it has been told to stop; kernel counters are refreshed when
 //! the source is idle and every few thousand frames.
 
-use std::sync::atomic::{AtomicBool, Ordering};
 use std::time::{SystemTime, UNIX_EPOCH};
 
 use crate::capture::{CaptureError, Next, Source};
+use crate::export::prometheus;
+use crate::shutdown::Shutdown;
 use crate::track::publish::Publisher;
 use crate::track::{Snapshot, Tracker};
 
 /// Refresh kernel counters at least this often under constant load.
 const STATS_EVERY_FRAMES: u64 = 1 << 14;
+
+/// Look at the shutdown handle this often under constant load.
+const SHUTDOWN_CHECK_EVERY_FRAMES: u64 = 1 << 10;
 
 /// Process-level facts stamped on every snapshot.
 #[derive(Clone, Copy, Debug)]
@@ -52,16 +56,13 @@ impl<'a> Worker<'a> {
         }
     }
 
-    /// Runs `source` until it ends or `shutdown` is raised.
+    /// Runs `source` until it ends or `shutdown` is triggered.
     pub fn run(
         &mut self,
         source: &mut dyn Source,
-        shutdown: &AtomicBool,
+        shutdown: &Shutdown,
     ) -> Result<(), CaptureError> {
         loop {
-            if shutdown.load(Ordering::Relaxed) {
-                break;
-            }
             match source.next_frame()? {
                 Next::Frame(frame) => {
                     self.tracker.process_frame(&frame);
@@ -69,9 +70,15 @@ impl<'a> Worker<'a> {
                     if self.frames % STATS_EVERY_FRAMES == 0 {
                         self.tracker.set_kernel_stats(source.kernel_stats());
                     }
+                    if self.frames % SHUTDOWN_CHECK_EVERY_FRAMES == 0 && shutdown.is_triggered() {
+                        break;
+                    }
                 }
                 Next::Idle => {
                     self.tracker.set_kernel_stats(source.kernel_stats());
+                    if shutdown.is_triggered() {
+                        break;
+                    }
                 }
                 Next::End => break,
             }
@@ -101,22 +108,7 @@ impl<'a> Worker<'a> {
     pub fn snapshot(&mut self) -> Snapshot {
         let mut snapshot = self.tracker.snapshot();
         snapshot.health.start_time_seconds = self.process.start_time_seconds;
-        snapshot.health.resident_memory_bytes = resident_memory_bytes();
+        snapshot.health.resident_memory_bytes = prometheus::process_resident_memory_bytes();
         snapshot
     }
-}
-
-/// Resident set size of this process, from /proc/self/statm (0 if unknown).
-pub fn resident_memory_bytes() -> u64 {
-    let Ok(statm) = std::fs::read_to_string("/proc/self/statm") else {
-        return 0;
-    };
-    let pages: u64 = statm
-        .split_whitespace()
-        .nth(1)
-        .and_then(|f| f.parse().ok())
-        .unwrap_or(0);
-    // SAFETY: sysconf has no preconditions.
-    let page_size = unsafe { libc::sysconf(libc::_SC_PAGESIZE) };
-    pages.saturating_mul(u64::try_from(page_size).unwrap_or(4096))
 }
