@@ -178,7 +178,7 @@ impl TrackArgs {
         } else {
             Lan::new(&self.lan)
         };
-        tracing::info!(prefixes = ?lan.prefixes(), "LAN prefixes");
+        tracing::debug!(prefixes = ?lan.prefixes(), "LAN prefixes");
         const S: u64 = 1_000_000_000;
         let seconds = |s: u64| s.saturating_mul(S);
         Ok(TrackConfig {
