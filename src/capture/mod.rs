@@ -3,8 +3,11 @@
 //! Both implement [`Source`], so the pipeline cannot tell a replay from a
 //! live capture: the same frames give the same state.
 
+mod bpf;
 pub mod file;
+mod iface;
 pub mod live;
+mod ring;
 
 use crate::decode::LinkType;
 
