@@ -10,7 +10,10 @@
 //!   ports, say): what an interface receives is delivered, and what it sends
 //!   only when the source MAC is one of the router's own ([`local_macs`]);
 //!   a bridged frame leaving another port still carries its sender's MAC and
-//!   is skipped ([`skipped_duplicates`]).
+//!   is skipped ([`skipped_duplicates`]). A broadcast or multicast the router
+//!   itself sends leaves *every* port with the router's MAC; the copies that
+//!   another interface sent within a few milliseconds with the same bytes
+//!   are skipped too ([`RecentFloods`]).
 //! - **Interfaces come and go.** A bridge restart deletes and recreates the
 //!   device (new ifindex) or sets it down and up. The socket reports that as
 //!   an error (or a periodic check notices), the interface's ring is closed,
@@ -38,6 +41,60 @@ const RECHECK: Duration = Duration::from_secs(2);
 
 /// Smallest snaplen: Ethernet + VLAN + IPv6 + TCP headers still fit.
 const MIN_SNAPLEN: u32 = 96;
+
+/// Copies of one router-sent flood leave the ports within this window.
+const FLOOD_WINDOW_NANOS: u64 = 50_000_000;
+
+/// The last few broadcast/multicast frames the router sent, to recognise
+/// their copies leaving the other ports. Fixed size: nothing is allocated,
+/// and on a router's LAN such frames are rare, so a handful of slots is
+/// plenty.
+#[derive(Default)]
+struct RecentFloods {
+    slots: [Flood; 16],
+    next: usize,
+}
+
+#[derive(Clone, Copy, Default)]
+struct Flood {
+    ts_nanos: u64,
+    iface: usize,
+    wire_len: u32,
+    digest: u64,
+}
+
+impl RecentFloods {
+    /// Whether this frame is a copy, sent on another interface, of a flood
+    /// already delivered; otherwise remembers it.
+    fn is_copy(&mut self, iface: usize, ts_nanos: u64, wire_len: u32, data: &[u8]) -> bool {
+        let digest = fnv1a(data);
+        let copy = self.slots.iter().any(|f| {
+            f.digest == digest
+                && f.wire_len == wire_len
+                && f.iface != iface
+                && f.ts_nanos.abs_diff(ts_nanos) <= FLOOD_WINDOW_NANOS
+        });
+        if !copy {
+            if let Some(slot) = self.slots.get_mut(self.next) {
+                *slot = Flood {
+                    ts_nanos,
+                    iface,
+                    wire_len,
+                    digest,
+                };
+            }
+            self.next = (self.next + 1) % self.slots.len();
+        }
+        copy
+    }
+}
+
+/// 64-bit FNV-1a: a cheap digest to tell frames apart.
+fn fnv1a(data: &[u8]) -> u64 {
+    data.iter().fold(0xcbf2_9ce4_8422_2325, |h, b| {
+        (h ^ u64::from(*b)).wrapping_mul(0x0000_0100_0000_01b3)
+    })
+}
 
 /// What a live capture is opened with.
 #[derive(Clone, Debug)]
@@ -150,6 +207,7 @@ pub struct LiveCapture {
     /// Reused for frames that get their VLAN tag back (`snaplen` bytes).
     scratch: Vec<u8>,
     duplicates: u64,
+    floods: RecentFloods,
     totals: KernelStats,
     /// The interface whose block is being walked.
     active: Option<usize>,
@@ -291,6 +349,7 @@ impl LiveCapture {
             local_macs: Vec::new(),
             scratch: vec![0; snaplen as usize],
             duplicates: 0,
+            floods: RecentFloods::default(),
             totals: KernelStats::default(),
             active: None,
             next_start: 0,
@@ -347,7 +406,8 @@ impl LiveCapture {
     }
 
     /// Outgoing frames skipped because another port had already delivered
-    /// them (bridged frames, not sent by the router).
+    /// them: bridged frames not sent by the router, and the extra copies of
+    /// a broadcast/multicast the router sent out of several ports.
     pub fn skipped_duplicates(&self) -> u64 {
         self.duplicates
     }
@@ -407,8 +467,10 @@ impl LiveCapture {
             local_macs,
             scratch,
             duplicates,
+            floods,
             ..
         } = self;
+        let several = interfaces.len() > 1;
         let iface = interfaces.get_mut(index)?;
         let link = iface.link;
         let State::Open { ring, .. } = &mut iface.state else {
@@ -423,9 +485,17 @@ impl LiveCapture {
                     rebuilt: None,
                 });
             }
-            if meta.outgoing && !sent_by_router(data, local_macs) {
-                *duplicates = duplicates.wrapping_add(1);
-                continue;
+            if meta.outgoing {
+                let copy = if !sent_by_router(data, local_macs) {
+                    true
+                } else {
+                    let group = data.first().is_some_and(|b| b & 0x01 != 0);
+                    several && group && floods.is_copy(index, meta.ts_nanos, meta.wire_len, data)
+                };
+                if copy {
+                    *duplicates = duplicates.wrapping_add(1);
+                    continue;
+                }
             }
             let rebuilt = meta
                 .vlan
@@ -730,6 +800,35 @@ mod tests {
         frame[6..12].copy_from_slice(&mac("02:00:00:00:00:01").0);
         assert!(!sent_by_router(&frame, &router));
         assert!(!sent_by_router(&frame[..10], &router));
+    }
+
+    #[test]
+    fn router_flood_counts_once_across_interfaces() {
+        let mut floods = RecentFloods::default();
+        let frame = [0xffu8; 60];
+        let ms = 1_000_000;
+        assert!(
+            !floods.is_copy(0, 100 * ms, 60, &frame),
+            "first copy is delivered"
+        );
+        assert!(
+            floods.is_copy(1, 100 * ms + 20_000, 60, &frame),
+            "the copy on port 1 is not"
+        );
+        assert!(
+            !floods.is_copy(0, 101 * ms, 60, &frame),
+            "a resend on the same port counts"
+        );
+        assert!(
+            !floods.is_copy(1, 900 * ms, 60, &frame),
+            "a resend a while later counts"
+        );
+        let mut other = frame;
+        other[59] = 0;
+        assert!(
+            !floods.is_copy(2, 900 * ms, 60, &other),
+            "different bytes are another frame"
+        );
     }
 
     #[test]
