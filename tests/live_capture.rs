@@ -688,6 +688,8 @@ fn bridged_frame_counts_once_across_member_ports() {
 #[test]
 fn capture_survives_interface_down_up_and_recreation() {
     require_root_and_tools();
+    // Shows the capture's loss/recovery log lines when the test fails.
+    let _ = tracing_subscriber::fmt().with_test_writer().try_init();
     let ns = Netns::new();
     ns.veth("vin", "vcap");
     let probe = TempPcap::new("probe", &[udp4(200, BROADCAST, 80)]);
@@ -730,6 +732,59 @@ fn capture_survives_interface_down_up_and_recreation() {
     let summary = capture.stop();
     assert_eq!(summary.stats.drops, 0);
     assert!(summary.stats.packets >= 15);
+}
+
+#[test]
+fn fanout_workers_share_the_frames_without_overlap() {
+    require_root_and_tools();
+    let ns = Netns::new();
+    ns.veth("vin", "vcap");
+    // Twenty flows (each from its own address and port): the kernel's flow
+    // hash spreads them over the two workers.
+    let sent: Vec<Vec<u8>> = (1..=20).map(|n| udp4(n, BROADCAST, 120)).collect();
+    let pcap = TempPcap::new("fanout", &sent);
+    let opts = || LiveOptions {
+        fanout: Some(4242),
+        ..LiveOptions::default()
+    };
+    let workers = [
+        Running::start(&ns, &["vcap"], opts()),
+        Running::start(&ns, &["vcap"], opts()),
+    ];
+    ns.replay("vin", &pcap.0);
+
+    let mut got: [Vec<Captured>; 2] = [Vec::new(), Vec::new()];
+    let deadline = Instant::now() + Duration::from_secs(10);
+    let settle = Duration::from_millis(300);
+    let mut quiet_since = Instant::now();
+    while Instant::now() < deadline {
+        let mut any = false;
+        for (w, frames) in workers.iter().zip(got.iter_mut()) {
+            while let Ok(f) = w.frames.try_recv() {
+                frames.push(f);
+                any = true;
+            }
+        }
+        if any {
+            quiet_since = Instant::now();
+        }
+        if got[0].len() + got[1].len() >= sent.len() && quiet_since.elapsed() > settle {
+            break;
+        }
+        std::thread::sleep(Duration::from_millis(20));
+    }
+    let [a, b] = workers;
+    a.stop();
+    b.stop();
+
+    let both: Vec<Captured> = got.iter().flatten().cloned().collect();
+    assert_each_delivered_once(&sent, &both, 1024);
+    assert!(
+        !got[0].is_empty() && !got[1].is_empty(),
+        "both workers get a share: {} and {}",
+        got[0].len(),
+        got[1].len()
+    );
 }
 
 #[test]

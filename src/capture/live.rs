@@ -18,7 +18,9 @@
 //!   device (new ifindex) or sets it down and up. The socket reports that as
 //!   an error (or a periodic check notices), the interface's ring is closed,
 //!   and it is reopened once the interface is back; the other interfaces keep
-//!   capturing and `next_frame` never fails because of it.
+//!   capturing and `next_frame` never fails because of it. Reopening
+//!   creates a new raw socket, so the process must keep CAP_NET_RAW when it
+//!   drops its other privileges.
 //! - **Kernel drops are kept.** PACKET_STATISTICS resets on every read, so the
 //!   totals are accumulated here, including those of closed rings.
 //!
