@@ -4,8 +4,11 @@
 //! live capture: the same frames give the same state.
 
 pub mod addresses;
+mod bpf;
 pub mod file;
+mod iface;
 pub mod live;
+mod ring;
 
 use crate::decode::LinkType;
 
