@@ -68,14 +68,14 @@ impl<'a> Worker<'a> {
                     self.tracker.process_frame(&frame);
                     self.frames = self.frames.wrapping_add(1);
                     if self.frames % STATS_EVERY_FRAMES == 0 {
-                        self.tracker.set_kernel_stats(source.kernel_stats());
+                        self.refresh_source_stats(source);
                     }
                     if self.frames % SHUTDOWN_CHECK_EVERY_FRAMES == 0 && shutdown.is_triggered() {
                         break;
                     }
                 }
                 Next::Idle => {
-                    self.tracker.set_kernel_stats(source.kernel_stats());
+                    self.refresh_source_stats(source);
                     if shutdown.is_triggered() {
                         break;
                     }
@@ -84,8 +84,13 @@ impl<'a> Worker<'a> {
             }
             self.publish_if_wanted();
         }
-        self.tracker.set_kernel_stats(source.kernel_stats());
+        self.refresh_source_stats(source);
         Ok(())
+    }
+
+    fn refresh_source_stats(&mut self, source: &mut dyn Source) {
+        self.tracker.set_kernel_stats(source.kernel_stats());
+        self.tracker.set_duplicates(source.skipped_duplicates());
     }
 
     #[inline]

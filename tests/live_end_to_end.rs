@@ -19,7 +19,9 @@ impl Netns {
         let ns = Netns(name);
         ns.exec(&["sysctl", "-qw", "net.ipv6.conf.all.disable_ipv6=1"]);
         ns.exec(&["sysctl", "-qw", "net.ipv6.conf.default.disable_ipv6=1"]);
-        ns.exec(&["ip", "link", "add", "vin", "type", "veth", "peer", "name", "vcap"]);
+        ns.exec(&[
+            "ip", "link", "add", "vin", "type", "veth", "peer", "name", "vcap",
+        ]);
         for link in ["vin", "vcap", "lo"] {
             ns.exec(&["ip", "link", "set", link, "up"]);
         }
@@ -38,8 +40,13 @@ impl Netns {
     }
 
     fn curl(&self, url: &str) -> Option<String> {
-        let out = self.command(&["curl", "-sf", "--max-time", "5", url]).output().ok()?;
-        out.status.success().then(|| String::from_utf8_lossy(&out.stdout).into_owned())
+        let out = self
+            .command(&["curl", "-sf", "--max-time", "5", url])
+            .output()
+            .ok()?;
+        out.status
+            .success()
+            .then(|| String::from_utf8_lossy(&out.stdout).into_owned())
     }
 }
 
@@ -69,13 +76,22 @@ fn live_capture_serves_the_same_figures_as_the_replay_of_the_same_file() {
     let ns = Netns::new("e2e");
     let addr = "127.0.0.1:19478";
     let mut daemon = ChildGuard(Some(
-        ns.command(&[env!("CARGO_BIN_EXE_lanwatch"), "capture", "-i", "vcap", "--listen", addr])
-            .stdout(Stdio::null())
-            .spawn()
-            .expect("start lanwatch capture"),
+        ns.command(&[
+            env!("CARGO_BIN_EXE_lanwatch"),
+            "capture",
+            "-i",
+            "vcap",
+            "--listen",
+            addr,
+        ])
+        .stdout(Stdio::null())
+        .spawn()
+        .expect("start lanwatch capture"),
     ));
     let url = |path: &str| format!("http://{addr}{path}");
-    wait_for("the daemon to serve", 30, || ns.curl(&url("/api/v1/health")));
+    wait_for("the daemon to serve", 30, || {
+        ns.curl(&url("/api/v1/health"))
+    });
 
     let status = ns
         .command(&["tcpreplay", "-q", "-i", "vin", "--pps", "20000"])
@@ -131,5 +147,8 @@ fn a_missing_interface_is_a_clear_error() {
         .expect("run lanwatch");
     assert!(!out.status.success());
     let err = String::from_utf8_lossy(&out.stderr);
-    assert!(err.contains("lw-no-such-if0"), "error names the interface: {err}");
+    assert!(
+        err.contains("lw-no-such-if0"),
+        "error names the interface: {err}"
+    );
 }

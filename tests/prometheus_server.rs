@@ -16,14 +16,22 @@ fn prometheus_scrapes_the_per_client_totals_of_a_replay() {
     let lanwatch_addr = format!("127.0.0.1:{lanwatch_port}");
     let mut lanwatch = ChildGuard(Some(
         Command::new(env!("CARGO_BIN_EXE_lanwatch"))
-            .args(["replay", "--format", "prometheus", "--listen", &lanwatch_addr])
+            .args([
+                "replay",
+                "--format",
+                "prometheus",
+                "--listen",
+                &lanwatch_addr,
+            ])
             .arg(&sample)
             .stdout(Stdio::null())
             .spawn()
             .expect("start lanwatch"),
     ));
     wait_for("lanwatch to serve", 30, || {
-        http_get(&lanwatch_addr, "/metrics").ok().filter(|(s, _)| *s == 200)
+        http_get(&lanwatch_addr, "/metrics")
+            .ok()
+            .filter(|(s, _)| *s == 200)
     });
 
     let dir = std::env::temp_dir().join(format!("lanwatch-prom-{}", std::process::id()));
@@ -41,7 +49,10 @@ fn prometheus_scrapes_the_per_client_totals_of_a_replay() {
     let mut prometheus = ChildGuard(Some(
         Command::new("prometheus")
             .arg(format!("--config.file={}", config.display()))
-            .arg(format!("--storage.tsdb.path={}", dir.join("data").display()))
+            .arg(format!(
+                "--storage.tsdb.path={}",
+                dir.join("data").display()
+            ))
             .arg(format!("--web.listen-address={prom_addr}"))
             .stdout(Stdio::null())
             .stderr(Stdio::null())
@@ -50,8 +61,11 @@ fn prometheus_scrapes_the_per_client_totals_of_a_replay() {
     ));
 
     let query = |q: &str| -> Option<serde_json::Value> {
-        let (status, body) =
-            http_get(&prom_addr, &format!("/api/v1/query?query={}", url_encode(q))).ok()?;
+        let (status, body) = http_get(
+            &prom_addr,
+            &format!("/api/v1/query?query={}", url_encode(q)),
+        )
+        .ok()?;
         let doc: serde_json::Value = serde_json::from_str(&body).ok()?;
         (status == 200 && doc["status"] == "success").then_some(doc)
     };
@@ -64,7 +78,10 @@ fn prometheus_scrapes_the_per_client_totals_of_a_replay() {
     let mut scraped: BTreeMap<(String, String), u64> = BTreeMap::new();
     for series in doc["data"]["result"].as_array().unwrap() {
         let mac = series["metric"]["mac"].as_str().unwrap_or("").to_string();
-        let dir = series["metric"]["direction"].as_str().unwrap_or("").to_string();
+        let dir = series["metric"]["direction"]
+            .as_str()
+            .unwrap_or("")
+            .to_string();
         let value: f64 = series["value"][1].as_str().unwrap().parse().unwrap();
         scraped.insert((mac, dir), value as u64);
     }
@@ -81,7 +98,10 @@ fn prometheus_scrapes_the_per_client_totals_of_a_replay() {
             expected.insert((mac.clone(), "tx".into()), tx);
         }
     }
-    assert!(expected.len() >= 6, "the sample has several clients: {expected:?}");
+    assert!(
+        expected.len() >= 6,
+        "the sample has several clients: {expected:?}"
+    );
     assert_eq!(scraped, expected, "PromQL per-client totals vs the model");
 
     let _ = prometheus.terminate(10);

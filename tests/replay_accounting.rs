@@ -60,7 +60,10 @@ same_as_the_model! {
 #[test]
 fn several_files_replay_as_one_stream() {
     assert_same_accounting(
-        &[shared_capture("ndpi/443-git.pcap"), shared_capture("ndpi/iphone.pcap")],
+        &[
+            shared_capture("ndpi/443-git.pcap"),
+            shared_capture("ndpi/iphone.pcap"),
+        ],
         &[],
     );
 }

@@ -747,6 +747,10 @@ impl Source for LiveCapture {
         }
         self.totals
     }
+
+    fn skipped_duplicates(&self) -> u64 {
+        LiveCapture::skipped_duplicates(self)
+    }
 }
 
 #[cfg(test)]

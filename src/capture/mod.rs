@@ -45,6 +45,11 @@ pub trait Source {
     fn kernel_stats(&mut self) -> KernelStats {
         KernelStats::default()
     }
+
+    /// Frames skipped as copies already counted on another interface.
+    fn skipped_duplicates(&self) -> u64 {
+        0
+    }
 }
 
 /// Totals from PACKET_STATISTICS, accumulated over the source's lifetime.

@@ -87,14 +87,23 @@ fn strings(v: &Value, key: &str) -> Vec<String> {
     let mut out: Vec<String> = v
         .get(key)
         .and_then(Value::as_array)
-        .map(|a| a.iter().filter_map(|s| s.as_str().map(str::to_string)).collect())
+        .map(|a| {
+            a.iter()
+                .filter_map(|s| s.as_str().map(str::to_string))
+                .collect()
+        })
         .unwrap_or_default();
     out.sort();
     out
 }
 
 fn traffic4(v: &Value) -> [u64; 4] {
-    [num(v, "rx_bytes"), num(v, "tx_bytes"), num(v, "rx_packets"), num(v, "tx_packets")]
+    [
+        num(v, "rx_bytes"),
+        num(v, "tx_bytes"),
+        num(v, "rx_packets"),
+        num(v, "tx_packets"),
+    ]
 }
 
 /// Per-client figures from lanwatch's JSON (`replay --format json`).
@@ -135,7 +144,10 @@ pub fn theirs(doc: &Value) -> BTreeMap<String, ClientFigures> {
         let mut protocols = BTreeMap::new();
         for (name, p) in c["protocols"].as_object().into_iter().flatten() {
             let t = traffic4(p);
-            protocols.insert(name.clone(), [t[0], t[1], t[2], t[3], num(p, "connections")]);
+            protocols.insert(
+                name.clone(),
+                [t[0], t[1], t[2], t[3], num(p, "connections")],
+            );
         }
         map.insert(
             key.clone(),
@@ -208,7 +220,10 @@ pub fn assert_accounting_matches(files: &[PathBuf], ours_doc: &Value, theirs_doc
         diffs.is_empty(),
         "{} differences between lanwatch and the independent model for {:?}:\n{}",
         diffs.len(),
-        files.iter().map(|f| f.display().to_string()).collect::<Vec<_>>(),
+        files
+            .iter()
+            .map(|f| f.display().to_string())
+            .collect::<Vec<_>>(),
         diffs.join("\n")
     );
     // The frame outcomes must agree too.
@@ -277,7 +292,10 @@ pub fn wait_for<T>(what: &str, secs: u64, mut check: impl FnMut() -> Option<T>) 
         if let Some(v) = check() {
             return v;
         }
-        assert!(std::time::Instant::now() < deadline, "timed out waiting for {what}");
+        assert!(
+            std::time::Instant::now() < deadline,
+            "timed out waiting for {what}"
+        );
         std::thread::sleep(std::time::Duration::from_millis(100));
     }
 }
@@ -289,7 +307,10 @@ impl ChildGuard {
     /// Sends SIGTERM and waits up to `secs` for a clean exit.
     pub fn terminate(&mut self, secs: u64) -> Option<std::process::ExitStatus> {
         let child = self.0.as_mut()?;
-        let _ = Command::new("kill").arg("-TERM").arg(child.id().to_string()).status();
+        let _ = Command::new("kill")
+            .arg("-TERM")
+            .arg(child.id().to_string())
+            .status();
         let deadline = std::time::Instant::now() + std::time::Duration::from_secs(secs);
         while std::time::Instant::now() < deadline {
             if let Ok(Some(status)) = child.try_wait() {
