@@ -4,10 +4,41 @@
 //! allocates, never panics and never reads past the captured bytes; a frame
 //! cut short by the snaplen still reports the IP header's length fields so it
 //! can be accounted in full.
+//!
+//! The parsers follow the shape of smoltcp's `wire` layer: one file per
+//! protocol, each with a private `field` module naming the header's byte
+//! ranges, a view built by a checked constructor, and small accessors. The
+//! views only read, so they borrow `&'a [u8]` directly and hand out payloads
+//! with the frame's lifetime. The meaning of a frame is the plain
+//! [`Decoded`] value built here.
+//!
+//! # What is an error and what is opaque
+//!
+//! Bytes are accounted from the IP header's length fields, so whatever makes
+//! those untrustworthy is an error: a missing link header or fixed IP header
+//! (`Truncated`), a wrong IP version, an IPv4 header length below 20 bytes or
+//! a total length shorter than the header (`Malformed`). Everything after the
+//! fixed IP header is best effort: IPv4 options or IPv6 extension headers cut
+//! off by the snaplen, an inconsistent extension header chain, a transport
+//! header that is missing, cut short or self-contradicting (a TCP data offset
+//! below 5, a UDP length below 8) all give `Ok` with [`Transport::Opaque`]:
+//! the packet still counts, under its protocol number, just without ports.
+//! A TCP header whose options alone were cut off by the snaplen still gives
+//! its ports and flags (they sit in the fixed 20 bytes), with an empty
+//! payload.
 
+pub mod arp;
 pub mod dhcp;
 pub mod dns;
+pub mod ethernet;
+pub mod icmp;
+pub mod ipv4;
+pub mod ipv6;
+pub mod raw;
+pub mod sll;
+pub mod tcp;
 pub mod tls;
+pub mod udp;
 
 use std::fmt;
 use std::net::IpAddr;
@@ -255,9 +286,125 @@ pub enum DecodeError {
 }
 
 /// Decodes one captured frame. Never allocates, never panics.
+///
+/// `data` is what was captured, which may be less than was on the wire;
+/// see the module documentation for what counts as an error.
+#[inline]
 pub fn decode_frame(link: LinkType, data: &[u8]) -> Result<Decoded<'_>, DecodeError> {
-    let _ = (link, data);
-    Err(DecodeError::Truncated(Layer::Link))
+    match link {
+        LinkType::Ethernet => ethernet::decode(data),
+        LinkType::LinuxSll => sll::decode_v1(data),
+        LinkType::LinuxSll2 => sll::decode_v2(data),
+        LinkType::RawIp => raw::decode_raw_ip(data),
+        LinkType::Null => raw::decode_null(data),
+    }
+}
+
+/// Decodes what an EtherType says follows the link layer.
+#[inline]
+fn decode_network(ethertype: u16, payload: &[u8]) -> Result<Network<'_>, DecodeError> {
+    match ethertype {
+        ethernet::ethertype::IPV4 => ipv4::decode(payload).map(Network::Ip),
+        ethernet::ethertype::IPV6 => ipv6::decode(payload).map(Network::Ip),
+        ethernet::ethertype::ARP => {
+            Ok(arp::decode(payload)?.map_or(Network::Other { ethertype }, Network::Arp))
+        }
+        _ => Ok(Network::Other { ethertype }),
+    }
+}
+
+/// IANA protocol numbers lanwatch looks at.
+pub mod ip_protocol {
+    pub const HOP_BY_HOP: u8 = 0;
+    pub const ICMP: u8 = 1;
+    pub const TCP: u8 = 6;
+    pub const UDP: u8 = 17;
+    pub const IPV6_ROUTING: u8 = 43;
+    pub const IPV6_FRAGMENT: u8 = 44;
+    pub const ESP: u8 = 50;
+    pub const AUTH: u8 = 51;
+    pub const ICMPV6: u8 = 58;
+    pub const IPV6_NO_NEXT: u8 = 59;
+    pub const IPV6_DEST_OPTIONS: u8 = 60;
+}
+
+/// Where the transport header sits, as the IP layer sees it.
+#[derive(Clone, Copy, Debug)]
+struct Segment<'a> {
+    /// The captured bytes after the IP header(s), never past the IP length.
+    captured: &'a [u8],
+    /// How many bytes the IP header says follow; at least `captured.len()`.
+    declared: usize,
+    /// False for a first fragment: the transport's own length field then
+    /// covers more than this packet holds.
+    whole: bool,
+}
+
+/// Decodes the transport header of a whole packet or first fragment.
+///
+/// A transport header that is missing, cut short or self-contradicting
+/// gives `Opaque` with the segment as payload: the packet still counts.
+#[inline]
+fn decode_transport(protocol: u8, is_ipv6: bool, segment: Segment<'_>) -> (Transport, &[u8]) {
+    let decoded = match (protocol, is_ipv6) {
+        (ip_protocol::TCP, _) => tcp::Packet::new_checked(segment.captured, segment.declared)
+            .map(|tcp| (tcp.transport(), tcp.payload())),
+        (ip_protocol::UDP, _) => {
+            udp::Packet::new_checked(segment.captured, segment.declared, segment.whole)
+                .map(|udp| (udp.transport(), udp.payload()))
+        }
+        (ip_protocol::ICMP, false) => icmp::Packet::new_checked(segment.captured, segment.declared)
+            .map(|icmp| (icmp.transport_v4(), icmp.payload())),
+        (ip_protocol::ICMPV6, true) => {
+            icmp::Packet::new_checked(segment.captured, segment.declared)
+                .map(|icmp| (icmp.transport_v6(), icmp.payload()))
+        }
+        _ => return (Transport::Opaque, segment.captured),
+    };
+    decoded.unwrap_or((Transport::Opaque, segment.captured))
+}
+
+/// A header field's place: a byte range from the start of its header.
+type Field = core::ops::Range<usize>;
+
+/// Reads one byte; 0 if it was not captured (a checked constructor makes
+/// that impossible for the fields its view reads).
+#[inline(always)]
+fn read_u8(bytes: &[u8], at: usize) -> u8 {
+    bytes.get(at).copied().unwrap_or(0)
+}
+
+/// Reads a big-endian `u16` field; 0 if it was not captured.
+#[inline(always)]
+fn read_u16(bytes: &[u8], field: Field) -> u16 {
+    u16::from_be_bytes(read_array(bytes, field))
+}
+
+/// Reads a big-endian `u32` field; 0 if it was not captured.
+#[inline(always)]
+fn read_u32(bytes: &[u8], field: Field) -> u32 {
+    u32::from_be_bytes(read_array(bytes, field))
+}
+
+/// Copies a fixed-size field (an address); zeros if it was not captured.
+#[inline(always)]
+fn read_array<const N: usize>(bytes: &[u8], field: Field) -> [u8; N] {
+    bytes
+        .get(field)
+        .and_then(|b| <[u8; N]>::try_from(b).ok())
+        .unwrap_or([0; N])
+}
+
+/// The bytes from `start` on; empty if `start` is past the end.
+#[inline(always)]
+fn tail(bytes: &[u8], start: usize) -> &[u8] {
+    bytes.get(start..).unwrap_or(&[])
+}
+
+/// The first `len` bytes, or all of them if there are fewer.
+#[inline(always)]
+fn head(bytes: &[u8], len: usize) -> &[u8] {
+    bytes.get(..len).unwrap_or(bytes)
 }
 
 impl serde::Serialize for Mac {
