@@ -112,11 +112,13 @@ impl Tracker {
     #[inline]
     pub fn process_frame(&mut self, frame: &Frame<'_>) {
         match decode_frame(frame.link, frame.data) {
-            Err(_) => {
+            Ok(decoded) if !claims_more_than_the_wire(&decoded, frame.wire_len) => {
+                self.process_decoded(frame.ts_nanos, &decoded)
+            }
+            _ => {
                 self.advance_time(frame.ts_nanos);
                 self.outcomes.malformed = self.outcomes.malformed.wrapping_add(1)
             }
-            Ok(decoded) => self.process_decoded(frame.ts_nanos, &decoded),
         }
     }
 
@@ -462,6 +464,13 @@ impl Tracker {
         };
         Snapshot { clients, health }
     }
+}
+
+/// An IP header whose length is more than the whole frame on the wire lies:
+/// a snaplen may cut what was captured, but not what was sent.
+#[inline]
+fn claims_more_than_the_wire(decoded: &Decoded<'_>, wire_len: u32) -> bool {
+    matches!(decoded.network, Network::Ip(ip) if ip.ip_len > wire_len)
 }
 
 /// Neither unspecified, multicast nor broadcast.

@@ -535,3 +535,40 @@ fn the_client_table_is_bounded_and_counts_evictions() {
     );
     assert_eq!(s.health.packets.accounted, 1000);
 }
+
+/// Ethernet + an IPv6 header claiming 20 payload bytes, and nothing after.
+const IPV6_HEADER_ONLY: [u8; 54] = [
+    0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0x00, 0x00, 0x00, 0x00, 0x00, 0x02, 0x86, 0xdd, //
+    0x60, 0x00, 0x00, 0x00, 0x00, 0x14, 0x00, 0x40, //
+    0xfd, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0x02, //
+    0xfd, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0x03,
+];
+
+fn frame(data: &[u8], wire_len: u32) -> crate::capture::Frame<'_> {
+    crate::capture::Frame {
+        ts_nanos: SEC,
+        wire_len,
+        link: crate::decode::LinkType::Ethernet,
+        data,
+        outgoing: false,
+    }
+}
+
+#[test]
+fn a_snaplen_cut_frame_counts_its_full_ip_length() {
+    let mut t = Tracker::new(TrackConfig::default());
+    // Captured 54 bytes of a 74-byte frame: the IP length (60) is what counts.
+    t.process_frame(&frame(&IPV6_HEADER_ONLY, 74));
+    let s = t.snapshot();
+    assert_eq!(s.health.packets.lan, 1);
+    assert_eq!(s.clients[0].lan.tx_bytes, 60);
+}
+
+#[test]
+fn an_ip_length_longer_than_the_frame_on_the_wire_is_malformed() {
+    let mut t = Tracker::new(TrackConfig::default());
+    t.process_frame(&frame(&IPV6_HEADER_ONLY, 54));
+    let s = t.snapshot();
+    assert_eq!(s.health.packets.malformed, 1);
+    assert!(s.clients.is_empty());
+}
