@@ -605,6 +605,11 @@ CASES = {
 }
 
 
+def sort_frames(cap):
+    """Frames must be in time order in the file (stable for equal times)."""
+    cap.records, cap.ip_bytes = map(list, zip(*sorted(zip(cap.records, cap.ip_bytes), key=lambda r: r[0][0])))
+
+
 def expected_json(pcap):
     out = subprocess.run(["/usr/bin/python3", ACCOUNTING, pcap], stdout=subprocess.PIPE, check=True).stdout
     return out, json.loads(out)
@@ -618,8 +623,7 @@ def main():
     os.makedirs(args.out, exist_ok=True)
     for name in args.cases or CASES:
         cap, checks = CASES[name]()
-        # Frames must be in time order in the file.
-        cap.records, cap.ip_bytes = map(list, zip(*sorted(zip(cap.records, cap.ip_bytes), key=lambda r: r[0][0])))
+        sort_frames(cap)
         path = os.path.join(args.out, name + ".pcap")
         cap.write(path)
         raw, exp = expected_json(path)

@@ -63,7 +63,7 @@ class Capture:
         self.ip_bytes = []  # IP length of each frame, None for non-IP
 
     def add_frame(self, t_us, frame, ip_len=None):
-        self.records.append((t_us, bytes(frame)))
+        self.records.append((int(round(t_us)), bytes(frame)))
         self.ip_bytes.append(ip_len)
         return ip_len
 
