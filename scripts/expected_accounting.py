@@ -46,6 +46,24 @@ and one of these holds:
 Malformed content above IP (a bad UDP length, a broken DNS message) is not malformed
 for accounting: the IP header still says who sent how many bytes to whom.
 
+Where the rules leave room, this script decides as follows
+---------------------------------------------------------
+  * A group destination (multicast/broadcast IP or a group-bit MAC) is never a client
+    side, even an in-LAN address like 192.168.1.255 sent to ff:ff:ff:ff:ff:ff.
+  * The IP->MAC neighbour table (used only for sides without a MAC: raw IP, the receiver
+    of a Linux cooked frame) also records the router's LAN addresses; a side that
+    resolves to a router MAC is the router, not a client. So in a cooked capture a DNS
+    query to 192.168.1.1 is bandwidth to the router, not LAN traffic to an IP-keyed
+    "client". ARP senders are learned only for unicast, specified LAN addresses.
+  * An ended TCP flow lingers 120 s after its last packet (each packet in that time
+    restarts the 120 s, like every other idle timeout).
+  * A later fragment keeps its first fragment's flow alive (if it still is) and counts
+    in the same direction; it never revives an expired flow.
+  * A DNS query counts only if tshark could read its first question's type; a message
+    without questions is not counted. Type names: tshark's mnemonic (255 is ANY),
+    TYPE<n> for the rest.
+  * Address lists are sorted numerically (IPv6 in compressed form).
+
 Everything else follows the numbered rules in the comments below.
 """
 

@@ -37,6 +37,7 @@ from scapy.layers.inet6 import (
     IPv6ExtHdrFragment,
     IPv6ExtHdrHopByHop,
     IPv6ExtHdrRouting,
+    fragment6,
 )
 from scapy.layers.l2 import ARP, Ether
 from scapy.packet import Raw
@@ -187,12 +188,27 @@ def case_ipv6_ext_headers():
         "QUIC")
     put(70 * MS, a, srv, ICMPv6EchoRequest(id=1, seq=1, data=b"p" * 32), IPv6ExtHdrDestOpt(), "IPv6-ICMP")
     put(80 * MS, srv, a, ICMPv6EchoReply(id=1, seq=1, data=b"p" * 32), None, "IPv6-ICMP")
+    # The DNS answer comes back in 3 fragments (Fragment extension header); only the
+    # first carries the UDP header, the others follow it by fragment identification.
+    big = IPv6(src="2001:db8::53", dst=a.ip) / IPv6ExtHdrFragment(id=0xABCD) / UDP(sport=53, dport=40001) / Raw(
+        dns_answer(2, "example.org", "AAAA", "2001:db8::1") + b"F" * 2500)
+    frags6 = fragment6(big, 1280)
+    check(len(frags6) == 3, "3 IPv6 fragments")
+    for i, f in enumerate(frags6):
+        n = cap.send_ip((90 + i) * MS, R_MAC, a.mac, f)
+        sums[("DNS", "rx")] = sums.get(("DNS", "rx"), 0) + n
+    # A later IPv6 fragment whose first one is missing: UDP without ports, so "other".
+    lost = fragment6(IPv6(src="2001:db8::99", dst=a.ip) / IPv6ExtHdrFragment(id=0x5555) / UDP(
+        sport=9, dport=9) / Raw(b"L" * 2000), 1280)
+    sums[("other", "rx")] = cap.send_ip(95 * MS, R_MAC, a.mac, lost[1])
 
     def checks(e):
         p = e["clients"][a.mac]["protocols"]
         for (name, d), n in sums.items():
             check(p[name][d + "_bytes"] == n, f"{name} {d} bytes behind extension headers")
-        check(set(p) == {"HTTPS", "DNS", "HTTP", "QUIC", "IPv6-ICMP"}, "protocols behind ext headers")
+        check(set(p) == {"HTTPS", "DNS", "HTTP", "QUIC", "IPv6-ICMP", "other"}, "protocols behind ext headers")
+        check(p["DNS"]["rx_packets"] == 3 and p["DNS"]["connections"] == 1, "IPv6 fragments follow the first")
+        check(p["other"]["connections"] == 0, "an orphan IPv6 fragment opens nothing")
         check(e["clients"][a.mac]["dns_queries"] == {"AAAA": 1}, "DNS behind a dest-options header")
 
     return cap, checks
