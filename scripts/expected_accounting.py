@@ -38,9 +38,12 @@ A frame is `malformed` (and is neither accounted nor learned from) when it carri
 and one of these holds:
   * tshark raised a malformed-packet exception inside IPv4, IPv6 or an IPv6 extension
     header (`_ws.malformed` text "[Malformed Packet: IPv4...]" / "...: IPv6...]");
-  * the capture ends inside those headers (`_ws.short` text "[Packet size limited
-    during capture: IPv4/IPv6...]") or tshark could not read the outer header's
-    addresses and length at all;
+  * tshark could not read the outer header's addresses and length at all.
+A frame that the snaplen cut inside IPv4 options or IPv6 extension headers (`_ws.short`
+"[Packet size limited during capture: ...]") is not malformed: its fixed header's length
+still says how many bytes were sent (DESIGN.md), so it is accounted; only a frame that
+ends inside those headers although nothing was cut (tshark's malformed exception) is.
+That frame's protocol is then unknown (the last next-header tshark could read).
   * the IPv4 header length is below 20 bytes, or the total length is below the header
     length (including a total length of 0).
 Malformed content above IP (a bad UDP length, a broken DNS message) is not malformed
@@ -449,7 +452,7 @@ class Accounting:
         while layers[ip_layer] == "ipv6" and end < len(layers) and layers[end].startswith("ipv6."):
             end += 1
         outer_broken = len(layers) <= end and any(
-            MALFORMED_IP_RE.search(v) for v in row["_ws.malformed"] + row["_ws.short"])
+            MALFORMED_IP_RE.search(v) for v in row["_ws.malformed"])
         pkt = self.parse_ip(row, layers[ip_layer])
         if pkt is None or outer_broken:
             self.outcomes["malformed"] += 1
@@ -461,9 +464,13 @@ class Accounting:
             self.make_router(src_mac)
         if proto == ICMPV6 and icmp_type == 134 and src_has_mac:
             self.make_router(src_mac)
-        if src_has_mac and self.is_unicast(src) and not self.in_lan(src):
+        # The L2 peer of a non-LAN address, in LAN <-> non-LAN traffic only: when both
+        # ends are outside the LAN prefixes (a client's global IPv6 address that no
+        # --lan names, a WAN capture) nothing is learned.
+        if src_has_mac and self.is_unicast(src) and not self.in_lan(src) and self.in_lan(dst):
             self.make_router(src_mac)
-        if dst_has_mac and self.is_unicast(dst) and not self.in_lan(dst) and not is_group_mac(dst_mac):
+        if (dst_has_mac and self.is_unicast(dst) and not self.in_lan(dst) and self.in_lan(src)
+                and not is_group_mac(dst_mac)):
             self.make_router(dst_mac)
 
         # Rule 6: neighbour table from frames with a MAC.

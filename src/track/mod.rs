@@ -130,8 +130,9 @@ impl Tracker {
             Network::Ip(ip) => self.account_ip(&decoded.link, &ip),
             Network::Arp(arp) => {
                 self.outcomes.not_ip = self.outcomes.not_ip.wrapping_add(1);
-                if !arp.sender_ip.is_unspecified() && !self.is_router(arp.sender_mac) {
-                    self.learn_neighbour(IpAddr::V4(arp.sender_ip), arp.sender_mac);
+                let sender = IpAddr::V4(arp.sender_ip);
+                if is_unicast(sender) && self.lan.contains(sender) && !arp.sender_mac.is_group() {
+                    self.learn_neighbour(sender, arp.sender_mac);
                 }
             }
             Network::Other { .. } => self.outcomes.not_ip = self.outcomes.not_ip.wrapping_add(1),
@@ -217,6 +218,17 @@ impl Tracker {
             let to_beyond = src_lan && !dst_lan && is_unicast(ip.dst);
             if to_beyond && !dst_mac.is_group() && !self.is_router(dst_mac) {
                 self.add_router_mac(dst_mac);
+            }
+        }
+        // The router's own LAN addresses, so that on links without a
+        // receiver MAC (Linux cooked) traffic to them is not a client's.
+        if let Some(src_mac) = link.src_mac {
+            if src_lan
+                && is_unicast(ip.src)
+                && self.is_router(src_mac)
+                && self.neighbours.get(&ip.src) != Some(&src_mac)
+            {
+                self.learn_neighbour(ip.src, src_mac);
             }
         }
     }
