@@ -31,7 +31,9 @@ fn frame_mix() -> Vec<OwnedFrame> {
     ];
     let mut frames = Vec::new();
     for path in candidates.iter().filter(|p| p.exists()) {
-        let Ok(mut file) = CaptureFile::open(path) else { continue };
+        let Ok(mut file) = CaptureFile::open(path) else {
+            continue;
+        };
         while let Ok(Next::Frame(f)) = file.next_frame() {
             frames.push(OwnedFrame {
                 ts_nanos: f.ts_nanos,
