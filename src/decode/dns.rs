@@ -305,13 +305,13 @@ impl fmt::Debug for DnsMessage<'_> {
 
 /// Reads past the name at `pos` without following pointers: the name's
 /// own bytes end at the root label or the first pointer. Returns the offset
-/// after the name.
+/// after the name. Only the structure is checked here (bounds, label
+/// types); the 255-byte limit is the name's own business, checked when it
+/// is read, so a record with an over-long name does not hide the records
+/// after it.
 fn skip_name(msg: &[u8], start: usize, end: usize) -> Result<usize, DnsError> {
     let mut pos = start;
     loop {
-        if pos.saturating_sub(start) >= MAX_NAME_WIRE_LEN {
-            return Err(DnsError::NameTooLong { offset: start });
-        }
         let len = match msg.get(pos) {
             Some(&b) if pos < end => b,
             _ => {
@@ -610,6 +610,14 @@ pub struct Questions<'a> {
     remaining: u16,
 }
 
+impl Questions<'_> {
+    /// Offset just after the questions read so far: once the iterator is
+    /// exhausted without error, where the answer section starts.
+    pub fn offset(&self) -> usize {
+        self.pos
+    }
+}
+
 impl<'a> Iterator for Questions<'a> {
     type Item = Result<Question<'a>, DnsError>;
 
@@ -729,6 +737,13 @@ pub struct Records<'a> {
     authority_end: u32,
     limit: u32,
     error: Option<DnsError>,
+}
+
+impl Records<'_> {
+    /// Offset just after the records read so far.
+    pub fn offset(&self) -> usize {
+        self.pos
+    }
 }
 
 impl<'a> Iterator for Records<'a> {
