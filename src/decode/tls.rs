@@ -1,1 +1,850 @@
-//! TLS ClientHello: the server name (SNI).
+//! TLS ClientHello (RFC 8446 §4.1.2, RFC 5246 §7.4.1.2): the server name
+//! (SNI), the ALPN list and whether supported_versions is offered.
+//!
+//! lanwatch only reads the first flight of a client: the ClientHello names
+//! the server the flow is for. [`parse_client_hello`] works on one TCP
+//! payload without copying; when the ClientHello does not lie whole in the
+//! first record of that payload (it is split over TCP segments or TLS
+//! records, as large post-quantum key shares make common) it answers
+//! [`Parsed::Incomplete`], and the caller hands the payloads to a
+//! [`ClientHelloAssembler`], which strips the record headers into a bounded
+//! buffer (16 KiB by default) and parses from there. An SSLv2-compatible
+//! ClientHello (old clients, scanners) has no extensions and is answered
+//! [`Parsed::Sslv2`], not an error.
+//!
+//! [`ClientHello::parse`] checks every length once — the fixed part, the
+//! extension list, and the server_name and ALPN extensions in full — so the
+//! accessors afterwards cannot fail.
+
+use std::fmt;
+
+/// Byte ranges of the record and handshake headers and the fixed start of
+/// the ClientHello body.
+mod field {
+    pub type Field = core::ops::Range<usize>;
+
+    pub const RECORD_TYPE: usize = 0;
+    pub const RECORD_VERSION_MAJOR: usize = 1;
+    pub const RECORD_LENGTH: Field = 3..5;
+    pub const RECORD_HEADER_LEN: usize = 5;
+
+    pub const HS_TYPE: usize = 0;
+    pub const HS_LENGTH: Field = 1..4;
+    pub const HS_HEADER_LEN: usize = 4;
+
+    pub const HELLO_VERSION: Field = 0..2;
+    pub const HELLO_RANDOM: Field = 2..34;
+    pub const HELLO_SESSION_ID: usize = 34;
+
+    /// SSLv2 record: 2-byte header with the top bit set, then the message type.
+    pub const SSLV2_MSG_TYPE: usize = 2;
+}
+
+pub const CONTENT_TYPE_HANDSHAKE: u8 = 22;
+pub const HANDSHAKE_CLIENT_HELLO: u8 = 1;
+/// The largest record body TLS allows (2^14 plaintext + 2048 expansion).
+pub const MAX_RECORD_LEN: usize = 16384 + 2048;
+/// Default bound of a [`ClientHelloAssembler`]'s buffer.
+pub const DEFAULT_ASSEMBLER_LIMIT: usize = 16 * 1024;
+
+/// Extension types read here.
+pub mod extension {
+    pub const SERVER_NAME: u16 = 0;
+    pub const ALPN: u16 = 16;
+    pub const SUPPORTED_VERSIONS: u16 = 43;
+}
+
+/// Why bytes are not (or not a valid) ClientHello.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, thiserror::Error)]
+pub enum TlsError {
+    /// The record is not a handshake record (or not a TLS record at all).
+    #[error("not a TLS handshake record (content type {content_type})")]
+    NotHandshake { content_type: u8 },
+    /// A handshake message other than ClientHello.
+    #[error("TLS handshake type {handshake_type} is not a ClientHello")]
+    NotClientHello { handshake_type: u8 },
+    /// A length field that does not fit what contains it.
+    #[error("malformed TLS ClientHello: {what} at offset {offset}")]
+    Malformed { what: &'static str, offset: usize },
+    /// The ClientHello is larger than the assembler's buffer.
+    #[error("TLS ClientHello of {len} bytes is larger than the {limit}-byte buffer")]
+    TooLarge { len: usize, limit: usize },
+}
+
+/// What one payload (or the assembler) yielded.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Parsed<'a> {
+    /// A whole ClientHello.
+    Hello(ClientHello<'a>),
+    /// The ClientHello is not whole here: at least `needed` more bytes (TLS
+    /// record headers included) must arrive. `needed` is 0 when all bytes
+    /// are there but spread over several records: an assembler joins them.
+    Incomplete { needed: usize },
+    /// An SSLv2-compatible ClientHello: no extensions, so no server name.
+    Sslv2,
+}
+
+#[inline]
+fn be16(data: &[u8], at: usize) -> Option<u16> {
+    let b: [u8; 2] = data.get(at..at.checked_add(2)?)?.try_into().ok()?;
+    Some(u16::from_be_bytes(b))
+}
+
+#[inline]
+fn be24(data: &[u8], at: usize) -> Option<usize> {
+    let b: [u8; 3] = data.get(at..at.checked_add(3)?)?.try_into().ok()?;
+    Some(usize::from(b[0]) << 16 | usize::from(b[1]) << 8 | usize::from(b[2]))
+}
+
+fn is_sslv2_client_hello(data: &[u8]) -> bool {
+    matches!(data.first(), Some(&b) if b & 0x80 != 0)
+        && data.get(field::SSLV2_MSG_TYPE) == Some(&HANDSHAKE_CLIENT_HELLO)
+}
+
+/// Checks a record header (as far as it is there); returns the record
+/// body length once all 5 bytes are.
+fn check_record_header(header: &[u8], offset: usize) -> Result<Option<usize>, TlsError> {
+    if let Some(&t) = header.get(field::RECORD_TYPE) {
+        if t != CONTENT_TYPE_HANDSHAKE {
+            return Err(TlsError::NotHandshake { content_type: t });
+        }
+    }
+    if let Some(&major) = header.get(field::RECORD_VERSION_MAJOR) {
+        if major != 3 {
+            return Err(TlsError::Malformed {
+                what: "record version",
+                offset: offset.saturating_add(1),
+            });
+        }
+    }
+    let Some(len) = be16(header, field::RECORD_LENGTH.start) else {
+        return Ok(None);
+    };
+    let len = usize::from(len);
+    if len == 0 || len > MAX_RECORD_LEN {
+        return Err(TlsError::Malformed {
+            what: "record length",
+            offset: offset.saturating_add(field::RECORD_LENGTH.start),
+        });
+    }
+    Ok(Some(len))
+}
+
+/// Reads a ClientHello from the start of a TCP payload without copying.
+///
+/// Returns the ClientHello when it lies whole in the payload's first
+/// record, `Incomplete` when it does not (see [`Parsed::Incomplete`]),
+/// `Sslv2` for an SSLv2-compatible hello, and an error when the payload
+/// does not start with a ClientHello or its lengths are inconsistent.
+pub fn parse_client_hello(payload: &[u8]) -> Result<Parsed<'_>, TlsError> {
+    if is_sslv2_client_hello(payload) {
+        return Ok(Parsed::Sslv2);
+    }
+    let header = payload.get(..field::RECORD_HEADER_LEN).unwrap_or(payload);
+    let Some(record_len) = check_record_header(header, 0)? else {
+        return Ok(Parsed::Incomplete {
+            needed: field::RECORD_HEADER_LEN.saturating_sub(payload.len()),
+        });
+    };
+    let body = payload.get(field::RECORD_HEADER_LEN..).unwrap_or_default();
+    let in_record = body.get(..record_len).unwrap_or(body);
+    if let Some(&t) = in_record.get(field::HS_TYPE) {
+        if t != HANDSHAKE_CLIENT_HELLO {
+            return Err(TlsError::NotClientHello { handshake_type: t });
+        }
+    }
+    let Some(hs_len) = be24(in_record, field::HS_LENGTH.start) else {
+        // The handshake header itself is cut: by the segment, or (oddly)
+        // by a record shorter than 4 bytes.
+        return Ok(Parsed::Incomplete {
+            needed: incomplete_needed(payload, field::HS_HEADER_LEN),
+        });
+    };
+    let hs_total = hs_len.saturating_add(field::HS_HEADER_LEN);
+    if hs_total <= record_len {
+        if let Some(hello) = in_record.get(field::HS_HEADER_LEN..hs_total) {
+            return ClientHello::parse(hello).map(Parsed::Hello);
+        }
+    }
+    Ok(Parsed::Incomplete {
+        needed: incomplete_needed(payload, hs_total),
+    })
+}
+
+/// A lower bound of the bytes missing for a `hs_total`-byte handshake
+/// message, counting the records present in `payload`.
+fn incomplete_needed(payload: &[u8], hs_total: usize) -> usize {
+    let mut have = 0usize;
+    let mut pos = 0usize;
+    let mut header_missing = 0usize;
+    while have < hs_total && pos < payload.len() {
+        let header = payload
+            .get(pos..pos.saturating_add(field::RECORD_HEADER_LEN))
+            .unwrap_or_default();
+        match check_record_header(header, pos) {
+            Ok(Some(len)) => {
+                let start = pos.saturating_add(field::RECORD_HEADER_LEN);
+                let avail = payload.len().saturating_sub(start).min(len);
+                have = have.saturating_add(avail);
+                pos = start.saturating_add(len);
+            }
+            Ok(None) => {
+                header_missing = field::RECORD_HEADER_LEN.saturating_sub(header.len());
+                break;
+            }
+            Err(_) => break,
+        }
+    }
+    hs_total.saturating_sub(have).saturating_add(header_missing)
+}
+
+/// A parsed ClientHello, borrowing the handshake body.
+#[derive(Clone, Copy, PartialEq, Eq)]
+pub struct ClientHello<'a> {
+    pub legacy_version: u16,
+    pub random: &'a [u8],
+    pub session_id: &'a [u8],
+    /// Two bytes per cipher suite.
+    pub cipher_suites: &'a [u8],
+    pub compression_methods: &'a [u8],
+    /// The extension block (without its length); empty if there is none.
+    pub extensions: &'a [u8],
+    server_name: Option<&'a [u8]>,
+    alpn: Option<&'a [u8]>,
+    supported_versions: Option<&'a [u8]>,
+}
+
+/// Reads length-prefixed pieces off a slice, tracking the offset.
+struct Cursor<'a> {
+    data: &'a [u8],
+    pos: usize,
+}
+
+impl<'a> Cursor<'a> {
+    fn take(&mut self, n: usize, what: &'static str) -> Result<&'a [u8], TlsError> {
+        let end = self.pos.saturating_add(n);
+        let s = self.data.get(self.pos..end).ok_or(TlsError::Malformed {
+            what,
+            offset: self.pos,
+        })?;
+        self.pos = end;
+        Ok(s)
+    }
+
+    fn u8_prefixed(&mut self, what: &'static str) -> Result<&'a [u8], TlsError> {
+        let len = self.take(1, what)?.first().copied().unwrap_or(0);
+        self.take(usize::from(len), what)
+    }
+
+    fn u16(&mut self, what: &'static str) -> Result<u16, TlsError> {
+        let b = self.take(2, what)?;
+        be16(b, 0).ok_or(TlsError::Malformed {
+            what,
+            offset: self.pos,
+        })
+    }
+
+    fn u16_prefixed(&mut self, what: &'static str) -> Result<&'a [u8], TlsError> {
+        let len = self.u16(what)?;
+        self.take(usize::from(len), what)
+    }
+
+    fn is_empty(&self) -> bool {
+        self.pos >= self.data.len()
+    }
+}
+
+impl<'a> ClientHello<'a> {
+    /// Parses the body of a ClientHello handshake message (after its
+    /// 4-byte header). Offsets in errors are relative to the body.
+    pub fn parse(body: &'a [u8]) -> Result<ClientHello<'a>, TlsError> {
+        let mut c = Cursor { data: body, pos: 0 };
+        let version = c.take(field::HELLO_VERSION.len(), "legacy_version")?;
+        let legacy_version = be16(version, 0).unwrap_or(0);
+        let random = c.take(field::HELLO_RANDOM.len(), "random")?;
+        debug_assert_eq!(c.pos, field::HELLO_SESSION_ID);
+        let session_id = c.u8_prefixed("session_id")?;
+        if session_id.len() > 32 {
+            return Err(TlsError::Malformed {
+                what: "session_id length",
+                offset: field::HELLO_SESSION_ID,
+            });
+        }
+        let suites_at = c.pos;
+        let cipher_suites = c.u16_prefixed("cipher_suites")?;
+        if cipher_suites.is_empty() || cipher_suites.len() % 2 != 0 {
+            return Err(TlsError::Malformed {
+                what: "cipher_suites length",
+                offset: suites_at,
+            });
+        }
+        let compression_methods = c.u8_prefixed("compression_methods")?;
+        let extensions = if c.is_empty() {
+            &[][..]
+        } else {
+            c.u16_prefixed("extensions")?
+        };
+        let ext_base = c.pos.saturating_sub(extensions.len());
+        let mut hello = ClientHello {
+            legacy_version,
+            random,
+            session_id,
+            cipher_suites,
+            compression_methods,
+            extensions,
+            server_name: None,
+            alpn: None,
+            supported_versions: None,
+        };
+        let mut e = Cursor {
+            data: extensions,
+            pos: 0,
+        };
+        while !e.is_empty() {
+            let at = ext_base.saturating_add(e.pos);
+            let ext_type = e.u16("extension type")?;
+            let data = e.u16_prefixed("extension length")?;
+            match ext_type {
+                extension::SERVER_NAME if hello.server_name.is_none() => {
+                    hello.server_name = parse_server_name(data, at)?;
+                }
+                extension::ALPN if hello.alpn.is_none() => {
+                    hello.alpn = Some(parse_alpn(data, at)?);
+                }
+                extension::SUPPORTED_VERSIONS if hello.supported_versions.is_none() => {
+                    hello.supported_versions = Some(data);
+                }
+                _ => {}
+            }
+        }
+        Ok(hello)
+    }
+
+    /// The first host_name of the server_name extension, as sent.
+    pub fn server_name(&self) -> Option<&'a [u8]> {
+        self.server_name
+    }
+
+    /// The ALPN protocol list, if offered.
+    pub fn alpn(&self) -> Option<Alpn<'a>> {
+        self.alpn.map(Alpn)
+    }
+
+    /// Does the client offer the supported_versions extension (TLS 1.3)?
+    pub fn has_supported_versions(&self) -> bool {
+        self.supported_versions.is_some()
+    }
+
+    /// The versions of the supported_versions extension.
+    pub fn supported_versions(&self) -> impl Iterator<Item = u16> + 'a {
+        let list = self
+            .supported_versions
+            .and_then(|d| d.get(1..))
+            .unwrap_or_default();
+        list.chunks_exact(2).filter_map(|p| be16(p, 0))
+    }
+
+    /// The cipher suite numbers.
+    pub fn cipher_suite_list(&self) -> impl Iterator<Item = u16> + 'a {
+        self.cipher_suites
+            .chunks_exact(2)
+            .filter_map(|p| be16(p, 0))
+    }
+
+    /// All extensions as (type, data); checked by [`ClientHello::parse`].
+    pub fn extension_list(&self) -> impl Iterator<Item = (u16, &'a [u8])> + 'a {
+        let mut e = Cursor {
+            data: self.extensions,
+            pos: 0,
+        };
+        std::iter::from_fn(move || {
+            if e.is_empty() {
+                return None;
+            }
+            let t = e.u16("").ok()?;
+            let d = e.u16_prefixed("").ok()?;
+            Some((t, d))
+        })
+    }
+}
+
+impl fmt::Debug for ClientHello<'_> {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("ClientHello")
+            .field(
+                "legacy_version",
+                &format_args!("{:#06x}", self.legacy_version),
+            )
+            .field(
+                "server_name",
+                &self.server_name.map(String::from_utf8_lossy),
+            )
+            .field("alpn", &self.alpn())
+            .field("supported_versions", &self.has_supported_versions())
+            .finish()
+    }
+}
+
+/// server_name (RFC 6066 §3): a list of (type, name); returns the first
+/// host_name (type 0).
+fn parse_server_name(data: &[u8], at: usize) -> Result<Option<&[u8]>, TlsError> {
+    let mut c = Cursor { data, pos: 0 };
+    let malformed = TlsError::Malformed {
+        what: "server_name extension",
+        offset: at,
+    };
+    if data.is_empty() {
+        // A server's empty acknowledgement; not expected from a client.
+        return Ok(None);
+    }
+    let list = c.u16_prefixed("server_name").map_err(|_| malformed)?;
+    let mut l = Cursor { data: list, pos: 0 };
+    let mut host = None;
+    while !l.is_empty() {
+        let name_type = l.take(1, "").map_err(|_| malformed)?;
+        let name = l.u16_prefixed("").map_err(|_| malformed)?;
+        if name_type == [0] && host.is_none() {
+            host = Some(name);
+        }
+    }
+    Ok(host)
+}
+
+fn parse_alpn(data: &[u8], at: usize) -> Result<&[u8], TlsError> {
+    let malformed = TlsError::Malformed {
+        what: "ALPN extension",
+        offset: at,
+    };
+    let mut c = Cursor { data, pos: 0 };
+    let list = c.u16_prefixed("").map_err(|_| malformed)?;
+    let mut l = Cursor { data: list, pos: 0 };
+    while !l.is_empty() {
+        let proto = l.u8_prefixed("").map_err(|_| malformed)?;
+        if proto.is_empty() {
+            return Err(malformed);
+        }
+    }
+    Ok(list)
+}
+
+/// The ALPN protocol names, in the client's order (checked at parse).
+#[derive(Clone, Copy, PartialEq, Eq)]
+pub struct Alpn<'a>(&'a [u8]);
+
+impl<'a> Alpn<'a> {
+    pub fn iter(&self) -> impl Iterator<Item = &'a [u8]> + 'a {
+        let mut c = Cursor {
+            data: self.0,
+            pos: 0,
+        };
+        std::iter::from_fn(move || {
+            if c.is_empty() {
+                return None;
+            }
+            c.u8_prefixed("").ok()
+        })
+    }
+}
+
+impl fmt::Debug for Alpn<'_> {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_list()
+            .entries(self.iter().map(String::from_utf8_lossy))
+            .finish()
+    }
+}
+
+/// Joins a ClientHello that spans TCP segments or TLS records.
+///
+/// Push the client's payloads in order; record headers are stripped and
+/// the handshake bytes kept in one buffer of at most `limit` bytes. A
+/// ClientHello announced larger than that is refused with
+/// [`TlsError::TooLarge`] before anything is buffered past the limit.
+#[derive(Debug)]
+pub struct ClientHelloAssembler {
+    /// The handshake message so far (its 4-byte header included).
+    handshake: Vec<u8>,
+    /// A record header cut by a segment boundary.
+    record_header: [u8; field::RECORD_HEADER_LEN],
+    record_header_len: usize,
+    /// Body bytes of the current record not yet seen.
+    record_left: usize,
+    /// Stream offset, for error messages.
+    offset: usize,
+    limit: usize,
+    outcome: Option<Result<(), TlsError>>,
+    sslv2: bool,
+}
+
+impl Default for ClientHelloAssembler {
+    fn default() -> Self {
+        ClientHelloAssembler::new()
+    }
+}
+
+impl ClientHelloAssembler {
+    pub fn new() -> ClientHelloAssembler {
+        ClientHelloAssembler::with_limit(DEFAULT_ASSEMBLER_LIMIT)
+    }
+
+    /// An assembler for ClientHellos of at most `limit` bytes (handshake
+    /// header included).
+    pub fn with_limit(limit: usize) -> ClientHelloAssembler {
+        ClientHelloAssembler {
+            handshake: Vec::new(),
+            record_header: [0; field::RECORD_HEADER_LEN],
+            record_header_len: 0,
+            record_left: 0,
+            offset: 0,
+            limit,
+            outcome: None,
+            sslv2: false,
+        }
+    }
+
+    /// Starts over (a new connection, or a gap in this one).
+    pub fn reset(&mut self) {
+        self.handshake.clear();
+        self.record_header_len = 0;
+        self.record_left = 0;
+        self.offset = 0;
+        self.outcome = None;
+        self.sslv2 = false;
+    }
+
+    /// Bytes buffered.
+    pub fn buffered(&self) -> usize {
+        self.handshake.len()
+    }
+
+    /// The handshake message length once its header is in.
+    fn handshake_total(&self) -> Option<usize> {
+        be24(&self.handshake, field::HS_LENGTH.start)
+            .map(|l| l.saturating_add(field::HS_HEADER_LEN))
+    }
+
+    /// Adds the next payload of the client; answers like
+    /// [`parse_client_hello`]. Once an answer other than `Incomplete` is
+    /// given, later pushes are ignored and give the same answer.
+    pub fn push(&mut self, data: &[u8]) -> Result<Parsed<'_>, TlsError> {
+        if self.outcome.is_none() {
+            if let Err(e) = self.absorb(data) {
+                self.outcome = Some(Err(e));
+            }
+        }
+        match self.outcome {
+            Some(Err(e)) => Err(e),
+            Some(Ok(())) if self.sslv2 => Ok(Parsed::Sslv2),
+            Some(Ok(())) => {
+                let total = self.handshake_total().unwrap_or(0);
+                let body = self
+                    .handshake
+                    .get(field::HS_HEADER_LEN..total)
+                    .unwrap_or_default();
+                ClientHello::parse(body).map(Parsed::Hello)
+            }
+            None => Ok(Parsed::Incomplete {
+                needed: self.needed(),
+            }),
+        }
+    }
+
+    fn needed(&self) -> usize {
+        let total = self.handshake_total().unwrap_or(field::HS_HEADER_LEN);
+        let missing = total.saturating_sub(self.handshake.len());
+        if self.record_left >= missing {
+            missing
+        } else {
+            missing
+                .saturating_sub(self.record_left)
+                .saturating_add(field::RECORD_HEADER_LEN)
+                .saturating_add(self.record_left)
+                .saturating_sub(self.record_header_len)
+        }
+    }
+
+    fn absorb(&mut self, mut data: &[u8]) -> Result<(), TlsError> {
+        if self.offset == 0 && self.record_header_len == 0 && is_sslv2_client_hello(data) {
+            self.sslv2 = true;
+            self.outcome = Some(Ok(()));
+            return Ok(());
+        }
+        while !data.is_empty() {
+            if self.record_left == 0 {
+                let n = field::RECORD_HEADER_LEN
+                    .saturating_sub(self.record_header_len)
+                    .min(data.len());
+                let dst = self
+                    .record_header
+                    .get_mut(self.record_header_len..self.record_header_len.saturating_add(n));
+                if let (Some(dst), Some(src)) = (dst, data.get(..n)) {
+                    dst.copy_from_slice(src);
+                }
+                self.record_header_len = self.record_header_len.saturating_add(n);
+                data = data.get(n..).unwrap_or_default();
+                let header = self
+                    .record_header
+                    .get(..self.record_header_len)
+                    .unwrap_or_default();
+                match check_record_header(header, self.offset)? {
+                    Some(len) => {
+                        self.record_left = len;
+                        self.record_header_len = 0;
+                        self.offset = self.offset.saturating_add(field::RECORD_HEADER_LEN);
+                    }
+                    None => return Ok(()),
+                }
+                continue;
+            }
+            let total = self.handshake_total().unwrap_or(field::HS_HEADER_LEN);
+            let want = total.saturating_sub(self.handshake.len());
+            let n = self.record_left.min(data.len()).min(want);
+            self.handshake
+                .extend_from_slice(data.get(..n).unwrap_or_default());
+            data = data.get(n..).unwrap_or_default();
+            self.record_left = self.record_left.saturating_sub(n);
+            self.offset = self.offset.saturating_add(n);
+            if let Some(&t) = self.handshake.get(field::HS_TYPE) {
+                if t != HANDSHAKE_CLIENT_HELLO {
+                    return Err(TlsError::NotClientHello { handshake_type: t });
+                }
+            }
+            if let Some(total) = self.handshake_total() {
+                if total > self.limit {
+                    return Err(TlsError::TooLarge {
+                        len: total,
+                        limit: self.limit,
+                    });
+                }
+                if self.handshake.len() >= total {
+                    self.outcome = Some(Ok(()));
+                    return Ok(());
+                }
+            }
+        }
+        Ok(())
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn hex(s: &str) -> Vec<u8> {
+        (0..s.len())
+            .step_by(2)
+            .map(|i| u8::from_str_radix(&s[i..i + 2], 16).unwrap())
+            .collect()
+    }
+
+    /// nDPI's `443-git.pcap`, frame 4: a TLS 1.2 ClientHello for
+    /// github.com (SNI) offering ALPN http/1.1, padded to 512 bytes.
+    fn github_hello() -> Vec<u8> {
+        let mut h = hex(concat!(
+            "1603010200010001fc03035059421aa24aec88bf1712cc29f280e7f1240d36210c2fc6c4a2c0538a17",
+            "11ca000086cc14cc13cc15c030c02cc028c024c014c00a00a3009f006b006a00390038ff8500c400c3",
+            "008800870081c032c02ec02ac026c00fc005009d003d003500c00084c02fc02bc027c023c013c00900",
+            "a2009e006700400033003200be00bd00450044c031c02dc029c025c00ec004009c003c002f00ba0041",
+            "c012c00800160013c00dc003000a00ff0100014d0000000f000d00000a6769746875622e636f6d000b",
+            "000403000102000a003a0038000e000d0019001c000b000c001b00180009000a001a00160017000800",
+            "060007001400150004000500120013000100020003000f00100011000d0026002406010602060",
+            "3efef050105020503040104020403eeeeeded030103020303020102020203337400000010000b0009",
+            "08687474702f312e31001500b3"
+        ));
+        // The padding extension's 0xb3 zero bytes.
+        h.extend(std::iter::repeat_n(0u8, 0xb3));
+        h
+    }
+
+    #[test]
+    fn sni_and_alpn_from_a_real_client_hello() {
+        let bytes = github_hello();
+        assert_eq!(bytes.len(), 5 + 0x200);
+        let Parsed::Hello(hello) = parse_client_hello(&bytes).unwrap() else {
+            panic!("a whole ClientHello");
+        };
+        assert_eq!(hello.server_name(), Some(&b"github.com"[..]));
+        let alpn: Vec<_> = hello.alpn().unwrap().iter().collect();
+        assert_eq!(alpn, [&b"http/1.1"[..]]);
+        assert_eq!(hello.legacy_version, 0x0303);
+        assert!(hello.session_id.is_empty());
+        assert_eq!(hello.cipher_suites.len(), 0x86);
+        assert!(!hello.has_supported_versions());
+        let types: Vec<u16> = hello.extension_list().map(|(t, _)| t).collect();
+        assert_eq!(types, [0, 11, 10, 13, 13172, 16, 21]);
+    }
+
+    #[test]
+    fn client_hello_cut_by_the_segment_is_incomplete_with_the_missing_count() {
+        let bytes = github_hello();
+        for cut in [9, 10, 100, bytes.len() - 1] {
+            assert_eq!(
+                parse_client_hello(&bytes[..cut]),
+                Ok(Parsed::Incomplete {
+                    needed: bytes.len() - cut
+                }),
+                "cut at {cut}"
+            );
+        }
+        // Before the handshake length is in, only the headers are known missing.
+        for cut in 0..9 {
+            assert_eq!(
+                parse_client_hello(&bytes[..cut]),
+                Ok(Parsed::Incomplete {
+                    needed: if cut < 5 { 5 - cut } else { 9 - cut }
+                }),
+                "cut at {cut}"
+            );
+        }
+    }
+
+    #[test]
+    fn assembler_joins_segments_of_any_size() {
+        let bytes = github_hello();
+        for chunk in [1, 2, 7, 100, 300, bytes.len()] {
+            let mut asm = ClientHelloAssembler::new();
+            let mut result = None;
+            for piece in bytes.chunks(chunk) {
+                match asm.push(piece).unwrap() {
+                    Parsed::Hello(h) => {
+                        result = Some(h.server_name().unwrap().to_vec());
+                        break;
+                    }
+                    Parsed::Incomplete { needed } => assert!(needed > 0),
+                    Parsed::Sslv2 => panic!("not SSLv2"),
+                }
+            }
+            assert_eq!(result.as_deref(), Some(&b"github.com"[..]), "chunk {chunk}");
+        }
+    }
+
+    /// Re-frames a single-record hello into records of at most `size` bytes.
+    fn split_records(bytes: &[u8], size: usize) -> Vec<u8> {
+        let mut out = Vec::new();
+        for piece in bytes[5..].chunks(size) {
+            out.extend_from_slice(&[22, 3, 1]);
+            out.extend_from_slice(&(piece.len() as u16).to_be_bytes());
+            out.extend_from_slice(piece);
+        }
+        out
+    }
+
+    #[test]
+    fn client_hello_over_several_records_needs_the_assembler() {
+        let framed = split_records(&github_hello(), 200);
+        // All bytes are there, but not in one record.
+        assert_eq!(
+            parse_client_hello(&framed),
+            Ok(Parsed::Incomplete { needed: 0 })
+        );
+        assert_eq!(
+            parse_client_hello(&framed[..300]),
+            Ok(Parsed::Incomplete {
+                needed: 0x200 - 200 - (300 - 210)
+            })
+        );
+        let mut asm = ClientHelloAssembler::new();
+        match asm.push(&framed).unwrap() {
+            Parsed::Hello(h) => assert_eq!(h.server_name(), Some(&b"github.com"[..])),
+            other => panic!("{other:?}"),
+        }
+        // Records of 3 bytes cut even the handshake header.
+        let framed = split_records(&github_hello(), 3);
+        let mut asm = ClientHelloAssembler::new();
+        let mut sni = None;
+        for piece in framed.chunks(11) {
+            if let Parsed::Hello(h) = asm.push(piece).unwrap() {
+                sni = h.server_name().map(<[u8]>::to_vec);
+            }
+        }
+        assert_eq!(sni.as_deref(), Some(&b"github.com"[..]));
+    }
+
+    #[test]
+    fn assembler_refuses_a_hello_larger_than_its_limit() {
+        let bytes = github_hello();
+        let mut asm = ClientHelloAssembler::with_limit(256);
+        assert_eq!(
+            asm.push(&bytes[..20]),
+            Err(TlsError::TooLarge {
+                len: 0x200,
+                limit: 256
+            })
+        );
+        assert!(asm.buffered() <= 256);
+    }
+
+    #[test]
+    fn sslv2_compatible_hello_has_no_sni_and_is_not_an_error() {
+        // An SSLv2-framed ClientHello announcing TLS 1.0 (as old clients send).
+        let v2 = [
+            0x80, 0x2e, 0x01, 0x03, 0x01, 0x00, 0x15, 0x00, 0x00, 0x00, 0x10,
+        ];
+        assert_eq!(parse_client_hello(&v2), Ok(Parsed::Sslv2));
+        assert_eq!(ClientHelloAssembler::new().push(&v2), Ok(Parsed::Sslv2));
+    }
+
+    #[test]
+    fn other_records_and_handshakes_are_errors() {
+        assert_eq!(
+            parse_client_hello(&[23, 3, 3, 0, 10]),
+            Err(TlsError::NotHandshake { content_type: 23 })
+        );
+        assert_eq!(
+            parse_client_hello(b"GET / HTTP/1.1\r\n"),
+            Err(TlsError::NotHandshake { content_type: b'G' })
+        );
+        // A ServerHello.
+        assert_eq!(
+            parse_client_hello(&[22, 3, 3, 0, 4, 2, 0, 0, 0]),
+            Err(TlsError::NotClientHello { handshake_type: 2 })
+        );
+    }
+
+    #[test]
+    fn inconsistent_lengths_inside_the_hello_are_malformed() {
+        let good = github_hello();
+        // The server_name list length one byte too long.
+        let mut bad = good.clone();
+        let sni_list = 5 + 4 + 2 + 32 + 1 + 2 + 0x86 + 2 + 2 + 2 + 2;
+        assert_eq!(&bad[sni_list..sni_list + 2], &[0x00, 0x0d]);
+        bad[sni_list + 1] = 0x0e;
+        assert!(matches!(
+            parse_client_hello(&bad),
+            Err(TlsError::Malformed {
+                what: "server_name extension",
+                ..
+            })
+        ));
+        // A session id longer than 32.
+        let mut bad = good.clone();
+        bad[5 + 4 + 34] = 33;
+        assert!(matches!(
+            parse_client_hello(&bad),
+            Err(TlsError::Malformed { .. })
+        ));
+        // The extensions block longer than the message.
+        let mut bad = good;
+        let ext_len = 5 + 4 + 2 + 32 + 1 + 2 + 0x86 + 2;
+        assert_eq!(&bad[ext_len..ext_len + 2], &[0x01, 0x4d]);
+        bad[ext_len] = 0x02;
+        assert!(matches!(
+            parse_client_hello(&bad),
+            Err(TlsError::Malformed {
+                what: "extensions",
+                ..
+            })
+        ));
+    }
+
+    #[test]
+    fn hello_without_extensions_has_no_sni() {
+        let mut body = vec![3, 1];
+        body.extend_from_slice(&[0; 32]);
+        body.extend_from_slice(&[0, 0, 2, 0, 0x2f, 1, 0]);
+        let hello = ClientHello::parse(&body).unwrap();
+        assert_eq!(hello.server_name(), None);
+        assert!(hello.alpn().is_none());
+        assert_eq!(hello.cipher_suite_list().collect::<Vec<_>>(), [0x2f]);
+    }
+}
