@@ -592,6 +592,16 @@ mod tests {
     }
 
     #[test]
+    fn macsec_frames_are_left_alone() {
+        // Found by the fuzzer: etherparse looks inside unencrypted MACsec
+        // (802.1AE, EtherType 0x88e5); lanwatch reports the EtherType.
+        let mut macsec = PPPOE_TCP_ACK;
+        macsec[12..14].copy_from_slice(&[0x88, 0xe5]);
+        let decoded = decode_frame(LinkType::Ethernet, &macsec).unwrap();
+        assert_eq!(decoded.network, Network::Other { ethertype: 0x88e5 });
+    }
+
+    #[test]
     fn every_prefix_of_a_real_frame_decodes_or_errors() {
         for frame in [
             &QINQ_TCP_ACK[..],

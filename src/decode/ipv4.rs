@@ -254,6 +254,16 @@ mod tests {
         0x02, 0x00, 0x00,
     ];
 
+    /// Crafted with scapy, checked with tshark: 192.168.7.2 -> 192.168.7.1, protocol 51,
+    /// AH (SPI 0x300, length 4: 24 bytes), then UDP 500 -> 500, length 12; IP length 56.
+    static IPV4_AUTH_HEADER_UDP: [u8; 70] = [
+        0x02, 0x00, 0x00, 0x00, 0x00, 0x02, 0x02, 0x00, 0x00, 0x00, 0x00, 0x01, 0x08, 0x00, 0x45,
+        0x00, 0x00, 0x38, 0x00, 0x77, 0x00, 0x00, 0x40, 0x33, 0xea, 0xc8, 0xc0, 0xa8, 0x07, 0x02,
+        0xc0, 0xa8, 0x07, 0x01, 0x11, 0x04, 0x00, 0x00, 0x00, 0x00, 0x03, 0x00, 0x00, 0x00, 0x00,
+        0x01, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x01, 0xf4,
+        0x01, 0xf4, 0x00, 0x0c, 0x00, 0x00, 0x69, 0x6b, 0x65, 0x3f,
+    ];
+
     const ETHERNET: usize = 14;
 
     fn ip_packet(frame: &[u8]) -> IpPacket<'_> {
@@ -377,6 +387,21 @@ mod tests {
         assert_eq!(packet.protocol, ip_protocol::TCP);
         assert_eq!(packet.transport, Transport::Opaque);
         assert_eq!(packet.payload.len(), 44);
+    }
+
+    #[test]
+    fn authentication_header_is_skipped_to_reach_udp() {
+        let packet = ip_packet(&IPV4_AUTH_HEADER_UDP);
+        assert_eq!(packet.ip_len, 56);
+        assert_eq!(packet.protocol, ip_protocol::UDP);
+        assert_eq!(
+            packet.transport,
+            Transport::Udp {
+                src_port: 500,
+                dst_port: 500
+            }
+        );
+        assert_eq!(packet.payload, b"ike?");
     }
 
     #[test]

@@ -9,6 +9,9 @@
 //! itself stops the walk with an opaque transport, `protocol` then being
 //! the next-header value the walk could not get past. ESP (50) and
 //! No Next Header (59) end the chain the same way, by design.
+//!
+//! A payload length of 0 is taken at face value (40 bytes accounted):
+//! jumbograms (RFC 2675) do not cross a home LAN.
 
 use std::net::{IpAddr, Ipv6Addr};
 
