@@ -113,3 +113,82 @@ impl<'a> Packet<'a> {
 pub(super) fn decode(data: &[u8]) -> Result<Option<ArpPacket>, DecodeError> {
     Ok(Packet::new_checked(data)?.map(|packet| packet.repr()))
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::decode::{decode_frame, LinkType, Network};
+
+    /// ndpi/iphone.pcap frame 37: c4:61:8b:35:82:a9 → ff:ff:ff:ff:ff:ff ARP 42 Who has 192.168.2.17? (ARP Probe)
+    static ARP_PROBE: [u8; 42] = [
+        0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xc4, 0x61, 0x8b, 0x35, 0x82, 0xa9, 0x08, 0x06, 0x00,
+        0x01, 0x08, 0x00, 0x06, 0x04, 0x00, 0x01, 0xc4, 0x61, 0x8b, 0x35, 0x82, 0xa9, 0x00, 0x00,
+        0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0xc0, 0xa8, 0x02, 0x11,
+    ];
+
+    /// ndpi/iphone.pcap frame 46: c6:2c:03:60:6a:64 → c4:61:8b:35:82:a9 ARP 42 192.168.2.1 is at c6:2c:03:60:6a:64
+    static ARP_REPLY: [u8; 42] = [
+        0xc4, 0x61, 0x8b, 0x35, 0x82, 0xa9, 0xc6, 0x2c, 0x03, 0x60, 0x6a, 0x64, 0x08, 0x06, 0x00,
+        0x01, 0x08, 0x00, 0x06, 0x04, 0x00, 0x02, 0xc6, 0x2c, 0x03, 0x60, 0x6a, 0x64, 0xc0, 0xa8,
+        0x02, 0x01, 0xc4, 0x61, 0x8b, 0x35, 0x82, 0xa9, 0xc0, 0xa8, 0x02, 0x11,
+    ];
+
+    fn mac(s: &str) -> Mac {
+        s.parse().unwrap()
+    }
+
+    #[test]
+    fn probe_has_an_unspecified_sender_address() {
+        let decoded = decode_frame(LinkType::Ethernet, &ARP_PROBE).unwrap();
+        assert_eq!(
+            decoded.network,
+            Network::Arp(ArpPacket {
+                operation: operation::REQUEST,
+                sender_mac: mac("c4:61:8b:35:82:a9"),
+                sender_ip: Ipv4Addr::UNSPECIFIED,
+                target_mac: Mac::default(),
+                target_ip: Ipv4Addr::new(192, 168, 2, 17),
+            })
+        );
+    }
+
+    #[test]
+    fn reply_binds_the_sender_mac_to_its_address() {
+        let packet = Packet::new_checked(&ARP_REPLY[14..]).unwrap().unwrap();
+        assert_eq!(packet.operation(), operation::REPLY);
+        assert_eq!(packet.sender_mac(), mac("c6:2c:03:60:6a:64"));
+        assert_eq!(packet.sender_ip(), Ipv4Addr::new(192, 168, 2, 1));
+        assert_eq!(packet.target_mac(), mac("c4:61:8b:35:82:a9"));
+        assert_eq!(packet.target_ip(), Ipv4Addr::new(192, 168, 2, 17));
+    }
+
+    #[test]
+    fn arp_for_other_hardware_is_not_decoded() {
+        let mut ieee802 = ARP_REPLY;
+        ieee802[15] = 6; // htype 6: IEEE 802 networks
+        let decoded = decode_frame(LinkType::Ethernet, &ieee802).unwrap();
+        assert_eq!(decoded.network, Network::Other { ethertype: 0x0806 });
+    }
+
+    #[test]
+    fn ethernet_ipv4_arp_with_other_address_lengths_is_malformed() {
+        let mut bad = ARP_REPLY;
+        bad[14 + 4] = 8;
+        assert!(matches!(
+            decode_frame(LinkType::Ethernet, &bad),
+            Err(DecodeError::Malformed(Layer::Arp, _))
+        ));
+    }
+
+    #[test]
+    fn arp_cut_short_is_truncated() {
+        assert_eq!(
+            decode_frame(LinkType::Ethernet, &ARP_REPLY[..14 + 27]),
+            Err(DecodeError::Truncated(Layer::Arp))
+        );
+        assert_eq!(
+            decode_frame(LinkType::Ethernet, &ARP_REPLY[..14 + 7]),
+            Err(DecodeError::Truncated(Layer::Arp))
+        );
+    }
+}

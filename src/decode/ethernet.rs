@@ -284,3 +284,335 @@ pub(super) fn strip_encapsulation<'a>(
         }
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::decode::{decode_frame, LinkType, Network, TcpFlags, Transport};
+    use std::net::IpAddr;
+
+    /// arkime/twovlan.pcap frame 3: 10.0.0.1 → 10.0.0.2 TCP 74 54422 → 80 [ACK] Seq=1 Ack=1 Win=29312 Len=0 TSval=1057156626 TSecr=2267904538
+    static QINQ_TCP_ACK: [u8; 74] = [
+        0x00, 0x09, 0x0f, 0xdb, 0xf4, 0x3e, 0x00, 0x0c, 0x29, 0xc1, 0x2d, 0x24, 0x81, 0x00, 0x00,
+        0xc9, 0x81, 0x00, 0x90, 0xc8, 0x08, 0x00, 0x45, 0x00, 0x00, 0x34, 0x13, 0xe5, 0x40, 0x00,
+        0x40, 0x06, 0xef, 0x53, 0x0a, 0x00, 0x00, 0x01, 0x0a, 0x00, 0x00, 0x02, 0xd4, 0x96, 0x00,
+        0x50, 0xc1, 0x27, 0xfd, 0xe8, 0x4e, 0xd7, 0x79, 0x09, 0x80, 0x10, 0x00, 0xe5, 0x37, 0xb2,
+        0x00, 0x00, 0x01, 0x01, 0x08, 0x0a, 0x3f, 0x02, 0xee, 0x12, 0x87, 0x2d, 0x7a, 0x1a,
+    ];
+
+    /// arkime/dot1ad.pcap frame 1: 47.245.159.156 → 92.104.109.0 ICMP 50 Echo (ping) request id=0x0000, seq=0/0, ttl=64
+    static DOT1AD_ICMP_ECHO: [u8; 50] = [
+        0x40, 0x8f, 0x9d, 0x6e, 0xc7, 0xd8, 0x88, 0xd9, 0x8f, 0x5f, 0xc5, 0x48, 0x88, 0xa8, 0x05,
+        0xf5, 0x81, 0x00, 0x00, 0x1e, 0x08, 0x00, 0x45, 0x00, 0x00, 0x1c, 0x00, 0x01, 0x00, 0x00,
+        0x40, 0x01, 0xe1, 0xe6, 0x2f, 0xf5, 0x9f, 0x9c, 0x5c, 0x68, 0x6d, 0x00, 0x08, 0x00, 0xf7,
+        0xff, 0x00, 0x00, 0x00, 0x00,
+    ];
+
+    /// zeek/http-vlan-0.pcap frame 2: 192.150.187.43 → 141.142.228.5 TCP 78 80 → 59856 [SYN, ACK] Seq=0 Ack=1 Win=14480 Len=0 MSS=1460 SACK_PERM TSval=797524569 TSecr=374005024 WS=128
+    static PRIORITY_TAGGED_SYN_ACK: [u8; 78] = [
+        0xc8, 0xbc, 0xc8, 0x96, 0xd2, 0xa0, 0x00, 0x10, 0xdb, 0x88, 0xd2, 0xef, 0x81, 0x00, 0xb0,
+        0x00, 0x08, 0x00, 0x45, 0x00, 0x00, 0x3c, 0x00, 0x00, 0x40, 0x00, 0x2f, 0x06, 0x5e, 0x66,
+        0xc0, 0x96, 0xbb, 0x2b, 0x8d, 0x8e, 0xe4, 0x05, 0x00, 0x50, 0xe9, 0xd0, 0xa5, 0xaf, 0xce,
+        0x3e, 0xfe, 0x21, 0x32, 0x3b, 0xa0, 0x12, 0x38, 0x90, 0x2e, 0x50, 0x00, 0x00, 0x02, 0x04,
+        0x05, 0xb4, 0x04, 0x02, 0x08, 0x0a, 0x2f, 0x89, 0x42, 0x59, 0x16, 0x4a, 0xdd, 0x20, 0x01,
+        0x03, 0x03, 0x07,
+    ];
+
+    /// ndpi/dns.pcap frame 4: 82.178.113.245 → 82.178.158.181 DNS 91 Standard query 0x7843 A e7.whatsapp.net
+    static QINQ_PPPOE_DNS_QUERY: [u8; 91] = [
+        0x00, 0x00, 0x00, 0x00, 0x00, 0x01, 0xd4, 0x94, 0xe8, 0x0e, 0xad, 0xc1, 0x81, 0x00, 0x01,
+        0xa5, 0x81, 0x00, 0x03, 0x11, 0x88, 0x64, 0x11, 0x00, 0x55, 0x6a, 0x00, 0x3f, 0x00, 0x21,
+        0x45, 0x00, 0x00, 0x3d, 0x00, 0x00, 0x40, 0x00, 0x40, 0x11, 0x84, 0xa1, 0x52, 0xb2, 0x71,
+        0xf5, 0x52, 0xb2, 0x9e, 0xb5, 0xb8, 0x97, 0x00, 0x35, 0x00, 0x29, 0xb6, 0x7d, 0x78, 0x43,
+        0x01, 0x00, 0x00, 0x01, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x02, 0x65, 0x37, 0x08, 0x77,
+        0x68, 0x61, 0x74, 0x73, 0x61, 0x70, 0x70, 0x03, 0x6e, 0x65, 0x74, 0x00, 0x00, 0x01, 0x00,
+        0x01,
+    ];
+
+    /// arkime/pppoe.pcap frame 3: 172.202.246.57 → 64.12.189.217 TCP 62 1063 → 443 [ACK] Seq=1 Ack=1 Win=65535 Len=0
+    static PPPOE_TCP_ACK: [u8; 62] = [
+        0x00, 0x90, 0x1a, 0xa0, 0x3d, 0xa4, 0x00, 0x11, 0xf5, 0x13, 0xd7, 0xa3, 0x88, 0x64, 0x11,
+        0x00, 0x06, 0x9d, 0x00, 0x2a, 0x00, 0x21, 0x45, 0x00, 0x00, 0x28, 0x01, 0x3d, 0x40, 0x00,
+        0x80, 0x06, 0x58, 0xa9, 0xac, 0xca, 0xf6, 0x39, 0x40, 0x0c, 0xbd, 0xd9, 0x04, 0x27, 0x01,
+        0xbb, 0xe9, 0x42, 0x87, 0x56, 0x06, 0xe9, 0x64, 0xd7, 0x50, 0x10, 0xff, 0xff, 0x2c, 0xaf,
+        0x00, 0x00,
+    ];
+
+    fn mac(s: &str) -> Mac {
+        s.parse().unwrap()
+    }
+
+    fn ip(s: &str) -> IpAddr {
+        s.parse().unwrap()
+    }
+
+    #[test]
+    fn frame_view_reads_the_addresses_and_ethertype() {
+        let frame = Frame::new_checked(&QINQ_TCP_ACK).unwrap();
+        assert_eq!(frame.dst_addr(), mac("00:09:0f:db:f4:3e"));
+        assert_eq!(frame.src_addr(), mac("00:0c:29:c1:2d:24"));
+        assert_eq!(frame.ethertype(), ethertype::VLAN);
+        assert_eq!(frame.payload().len(), QINQ_TCP_ACK.len() - HEADER_LEN);
+    }
+
+    #[test]
+    fn qinq_reports_the_inner_vlan_and_two_tags() {
+        let decoded = decode_frame(LinkType::Ethernet, &QINQ_TCP_ACK).unwrap();
+        assert_eq!(decoded.link.src_mac, Some(mac("00:0c:29:c1:2d:24")));
+        assert_eq!(decoded.link.dst_mac, Some(mac("00:09:0f:db:f4:3e")));
+        assert_eq!(decoded.link.vlan, Some(200));
+        assert_eq!(decoded.link.vlan_depth, 2);
+        let Network::Ip(packet) = decoded.network else {
+            panic!("not IP: {decoded:?}")
+        };
+        assert_eq!((packet.src, packet.dst), (ip("10.0.0.1"), ip("10.0.0.2")));
+        assert_eq!(packet.ip_len, 52);
+        assert_eq!(
+            packet.transport,
+            Transport::Tcp {
+                src_port: 54422,
+                dst_port: 80,
+                flags: TcpFlags(TcpFlags::ACK)
+            }
+        );
+    }
+
+    #[test]
+    fn vlan_tag_view_reads_vid_and_inner_ethertype() {
+        let outer = VlanTag::new_checked(&QINQ_TCP_ACK[HEADER_LEN..]).unwrap();
+        assert_eq!((outer.vid(), outer.pcp()), (201, 0));
+        assert_eq!(outer.ethertype(), ethertype::VLAN);
+        let inner = VlanTag::new_checked(outer.payload()).unwrap();
+        assert_eq!((inner.vid(), inner.pcp()), (200, 4));
+        assert_eq!(inner.ethertype(), ethertype::IPV4);
+    }
+
+    #[test]
+    fn service_tag_then_customer_tag_is_qinq() {
+        let decoded = decode_frame(LinkType::Ethernet, &DOT1AD_ICMP_ECHO).unwrap();
+        assert_eq!(decoded.link.vlan, Some(30));
+        assert_eq!(decoded.link.vlan_depth, 2);
+        let Network::Ip(packet) = decoded.network else {
+            panic!("not IP: {decoded:?}")
+        };
+        assert_eq!(packet.src, ip("47.245.159.156"));
+        assert_eq!(packet.ip_len, 28);
+        assert_eq!(
+            packet.transport,
+            Transport::Icmp {
+                icmp_type: 8,
+                code: 0
+            }
+        );
+    }
+
+    #[test]
+    fn priority_tag_reports_vlan_zero() {
+        let decoded = decode_frame(LinkType::Ethernet, &PRIORITY_TAGGED_SYN_ACK).unwrap();
+        assert_eq!(decoded.link.vlan, Some(0));
+        assert_eq!(decoded.link.vlan_depth, 1);
+        let tag = VlanTag::new_checked(&PRIORITY_TAGGED_SYN_ACK[HEADER_LEN..]).unwrap();
+        assert_eq!(tag.pcp(), 5);
+        let Network::Ip(packet) = decoded.network else {
+            panic!("not IP: {decoded:?}")
+        };
+        assert_eq!(packet.ip_len, 60);
+        assert_eq!(
+            packet.transport,
+            Transport::Tcp {
+                src_port: 80,
+                dst_port: 59856,
+                flags: TcpFlags(TcpFlags::SYN | TcpFlags::ACK)
+            }
+        );
+    }
+
+    #[test]
+    fn pppoe_inside_qinq_carries_the_ip_packet() {
+        let decoded = decode_frame(LinkType::Ethernet, &QINQ_PPPOE_DNS_QUERY).unwrap();
+        assert_eq!(decoded.link.vlan, Some(785));
+        assert_eq!(decoded.link.vlan_depth, 2);
+        let Network::Ip(packet) = decoded.network else {
+            panic!("not IP: {decoded:?}")
+        };
+        assert_eq!(
+            (packet.src, packet.dst),
+            (ip("82.178.113.245"), ip("82.178.158.181"))
+        );
+        assert_eq!(packet.ip_len, 61);
+        assert_eq!(
+            packet.transport,
+            Transport::Udp {
+                src_port: 47255,
+                dst_port: 53
+            }
+        );
+        // UDP length 41 - 8: the DNS query.
+        assert_eq!(packet.payload.len(), 33);
+    }
+
+    #[test]
+    fn pppoe_session_view_reads_its_header() {
+        let session = PppoeSession::new_checked(&QINQ_PPPOE_DNS_QUERY[HEADER_LEN + 8..]).unwrap();
+        assert_eq!(session.session_id(), 0x556a);
+        assert_eq!(session.length(), 63);
+        assert_eq!(session.ppp_protocol(), ppp_protocol::IPV4);
+        assert_eq!(session.ethertype(), ethertype::IPV4);
+    }
+
+    #[test]
+    fn untagged_pppoe_session_carries_ipv4() {
+        let decoded = decode_frame(LinkType::Ethernet, &PPPOE_TCP_ACK).unwrap();
+        assert_eq!((decoded.link.vlan, decoded.link.vlan_depth), (None, 0));
+        let session = PppoeSession::new_checked(&PPPOE_TCP_ACK[HEADER_LEN..]).unwrap();
+        assert_eq!((session.session_id(), session.length()), (0x069d, 42));
+        let Network::Ip(packet) = decoded.network else {
+            panic!("not IP: {decoded:?}")
+        };
+        assert_eq!(
+            (packet.src, packet.dst),
+            (ip("172.202.246.57"), ip("64.12.189.217"))
+        );
+        assert_eq!(packet.ip_len, 40);
+        assert_eq!(
+            packet.transport,
+            Transport::Tcp {
+                src_port: 1063,
+                dst_port: 443,
+                flags: TcpFlags(TcpFlags::ACK)
+            }
+        );
+    }
+
+    #[test]
+    fn compressed_ppp_protocol_field_is_understood() {
+        // RFC 1661 protocol field compression: 0x0021 sent as 0x21.
+        let mut compressed = PPPOE_TCP_ACK[..20].to_vec();
+        compressed.extend_from_slice(&PPPOE_TCP_ACK[21..]);
+        let session = PppoeSession::new_checked(&compressed[HEADER_LEN..]).unwrap();
+        assert_eq!(session.ppp_protocol(), ppp_protocol::IPV4);
+        let compressed = decode_frame(LinkType::Ethernet, &compressed).unwrap();
+        let full = decode_frame(LinkType::Ethernet, &PPPOE_TCP_ACK).unwrap();
+        assert_eq!(compressed, full);
+    }
+
+    #[test]
+    fn pppoe_control_protocols_are_not_ip() {
+        let mut lcp = PPPOE_TCP_ACK;
+        lcp[20..22].copy_from_slice(&[0xc0, 0x21]);
+        let decoded = decode_frame(LinkType::Ethernet, &lcp).unwrap();
+        assert_eq!(
+            decoded.network,
+            Network::Other {
+                ethertype: ethertype::PPPOE_SESSION
+            }
+        );
+    }
+
+    #[test]
+    fn pppoe_with_another_version_is_malformed() {
+        let mut bad = PPPOE_TCP_ACK;
+        bad[HEADER_LEN] = 0x21;
+        assert!(matches!(
+            decode_frame(LinkType::Ethernet, &bad),
+            Err(DecodeError::Malformed(Layer::Pppoe, _))
+        ));
+    }
+
+    #[test]
+    fn pppoe_discovery_code_in_a_session_frame_is_malformed() {
+        let mut bad = PPPOE_TCP_ACK;
+        bad[HEADER_LEN + 1] = 0x09; // PADI
+        assert!(matches!(
+            decode_frame(LinkType::Ethernet, &bad),
+            Err(DecodeError::Malformed(Layer::Pppoe, _))
+        ));
+    }
+
+    #[test]
+    fn pppoe_cut_before_the_ppp_protocol_is_truncated() {
+        assert_eq!(
+            decode_frame(LinkType::Ethernet, &PPPOE_TCP_ACK[..HEADER_LEN + 7]),
+            Err(DecodeError::Truncated(Layer::Pppoe))
+        );
+    }
+
+    #[test]
+    fn frame_shorter_than_the_ethernet_header_is_truncated() {
+        assert_eq!(
+            decode_frame(LinkType::Ethernet, &QINQ_TCP_ACK[..13]),
+            Err(DecodeError::Truncated(Layer::Link))
+        );
+        assert_eq!(
+            decode_frame(LinkType::Ethernet, &[]),
+            Err(DecodeError::Truncated(Layer::Link))
+        );
+    }
+
+    #[test]
+    fn frame_cut_inside_a_vlan_tag_is_truncated() {
+        assert_eq!(
+            decode_frame(LinkType::Ethernet, &QINQ_TCP_ACK[..16]),
+            Err(DecodeError::Truncated(Layer::Vlan))
+        );
+    }
+
+    #[test]
+    fn frame_cut_inside_the_ip_header_is_truncated() {
+        assert_eq!(
+            decode_frame(LinkType::Ethernet, &QINQ_TCP_ACK[..40]),
+            Err(DecodeError::Truncated(Layer::Ipv4))
+        );
+    }
+
+    /// A frame whose payload after `tags` VLAN tags is an LLDP EtherType.
+    fn tagged(tags: u8) -> Vec<u8> {
+        let mut frame = QINQ_TCP_ACK[..12].to_vec();
+        for vid in 1..=tags {
+            frame.extend_from_slice(&[0x81, 0x00, 0x00, vid]);
+        }
+        frame.extend_from_slice(&[0x88, 0xcc, 0x02, 0x07]);
+        frame
+    }
+
+    #[test]
+    fn eight_stacked_tags_are_walked() {
+        let frame = tagged(8);
+        let decoded = decode_frame(LinkType::Ethernet, &frame).unwrap();
+        assert_eq!((decoded.link.vlan, decoded.link.vlan_depth), (Some(8), 8));
+        assert_eq!(decoded.network, Network::Other { ethertype: 0x88cc });
+    }
+
+    #[test]
+    fn more_than_eight_stacked_tags_are_malformed() {
+        assert!(matches!(
+            decode_frame(LinkType::Ethernet, &tagged(9)),
+            Err(DecodeError::Malformed(Layer::Vlan, _))
+        ));
+    }
+
+    #[test]
+    fn macsec_frames_are_left_alone() {
+        // Found by the fuzzer: etherparse looks inside unencrypted MACsec
+        // (802.1AE, EtherType 0x88e5); lanwatch reports the EtherType.
+        let mut macsec = PPPOE_TCP_ACK;
+        macsec[12..14].copy_from_slice(&[0x88, 0xe5]);
+        let decoded = decode_frame(LinkType::Ethernet, &macsec).unwrap();
+        assert_eq!(decoded.network, Network::Other { ethertype: 0x88e5 });
+    }
+
+    #[test]
+    fn every_prefix_of_a_real_frame_decodes_or_errors() {
+        for frame in [
+            &QINQ_TCP_ACK[..],
+            &DOT1AD_ICMP_ECHO,
+            &PRIORITY_TAGGED_SYN_ACK,
+            &QINQ_PPPOE_DNS_QUERY,
+            &PPPOE_TCP_ACK,
+        ] {
+            for len in 0..=frame.len() {
+                let _ = decode_frame(LinkType::Ethernet, &frame[..len]);
+            }
+        }
+    }
+}

@@ -205,3 +205,246 @@ pub(super) fn decode(data: &[u8]) -> Result<IpPacket<'_>, DecodeError> {
     (ip.transport, ip.payload) = decode_transport(ip.protocol, false, segment);
     Ok(ip)
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::decode::{decode_frame, Decoded, LinkType, Network, TcpFlags};
+
+    /// zeek/mdns.pcap frame 5: 10.0.2.7 → 224.0.0.22 IGMPv3 54 Membership Report / Leave group 224.0.0.251
+    static IGMP_WITH_ROUTER_ALERT: [u8; 54] = [
+        0x01, 0x00, 0x5e, 0x00, 0x00, 0x16, 0x8a, 0x3c, 0xd6, 0xe1, 0x4d, 0xc4, 0x08, 0x00, 0x46,
+        0xc0, 0x00, 0x28, 0x00, 0x00, 0x40, 0x00, 0x01, 0x02, 0xf7, 0xf2, 0x0a, 0x00, 0x02, 0x07,
+        0xe0, 0x00, 0x00, 0x16, 0x94, 0x04, 0x00, 0x00, 0x22, 0x00, 0xfa, 0x02, 0x00, 0x00, 0x00,
+        0x01, 0x03, 0x00, 0x00, 0x00, 0xe0, 0x00, 0x00, 0xfb,
+    ];
+
+    /// ndpi/badpackets.pcap frame 1, bytes 0..64: 131.78.81.254 → 204.186.80.229 DNS 271 Standard query response 0x0168 No such name A phl1sprt108.ad.dla.mil SOA eagleib1.ad.dla.mil RRSIG[BoundErrorUnreassembled Packet]
+    static SNAPLEN_CUT_FIRST_FRAGMENT: [u8; 64] = [
+        0xc4, 0x34, 0x6b, 0xb5, 0xad, 0xc8, 0x78, 0xba, 0xf9, 0x68, 0x79, 0x67, 0x08, 0x00, 0x45,
+        0x00, 0x05, 0xdc, 0x3f, 0x54, 0x20, 0x00, 0xe7, 0x11, 0x7b, 0xd0, 0x83, 0x4e, 0x51, 0xfe,
+        0xcc, 0xba, 0x50, 0xe5, 0x00, 0x35, 0xcc, 0x67, 0x06, 0xb5, 0x4a, 0xad, 0x01, 0x68, 0x85,
+        0x93, 0x00, 0x01, 0x00, 0x00, 0x00, 0x0c, 0x00, 0x01, 0x0b, 0x70, 0x68, 0x6c, 0x31, 0x73,
+        0x70, 0x72, 0x74, 0x31,
+    ];
+
+    /// ndpi/ip_fragmented_garbage.pcap frame 1: 10.0.0.2 → 10.128.0.2 IPv4 54 Fragmented IP protocol (proto=TCP 6, off=0, ID=00a0)
+    static TINY_FIRST_FRAGMENT: [u8; 54] = [
+        0x42, 0x01, 0x0a, 0xf0, 0x00, 0x01, 0x42, 0x01, 0x0a, 0xf0, 0x00, 0x1b, 0x08, 0x00, 0x45,
+        0x00, 0x00, 0x24, 0x00, 0xa0, 0x20, 0x00, 0x40, 0x06, 0x45, 0xb1, 0x0a, 0x00, 0x00, 0x02,
+        0x0a, 0x80, 0x00, 0x02, 0x5e, 0x26, 0x2a, 0x28, 0x29, 0x28, 0x2a, 0x26, 0x5e, 0x25, 0x24,
+        0x23, 0x40, 0x23, 0x24, 0x25, 0x29, 0x38, 0x00, 0x00,
+    ];
+
+    /// ndpi/ip_fragmented_garbage.pcap frame 2: 10.0.0.2 → 10.128.0.2 IPv4 50 Fragmented IP protocol (proto=TCP 6, off=16, ID=00a0)
+    static TINY_LATER_FRAGMENT: [u8; 50] = [
+        0x42, 0x01, 0x0a, 0xf0, 0x00, 0x01, 0x42, 0x01, 0x0a, 0xf0, 0x00, 0x1b, 0x08, 0x00, 0x45,
+        0x00, 0x00, 0x24, 0x00, 0xa0, 0x20, 0x02, 0x40, 0x06, 0x45, 0xaf, 0x0a, 0x00, 0x00, 0x02,
+        0x0a, 0x80, 0x00, 0x02, 0x5e, 0x26, 0x2a, 0x28, 0x2a, 0x26, 0x5e, 0x25, 0x24, 0x23, 0x26,
+        0x2a, 0x28, 0x4b, 0x49, 0x4a,
+    ];
+
+    /// ndpi/443-git.pcap frame 1: 192.168.1.13 → 140.82.114.4 TCP 78 55744 → 443 [SYN] Seq=0 Win=65535 Len=0 MSS=1460 WS=32 TSval=510286784 TSecr=0 SACK_PERM
+    static TCP_SYN_WITH_OPTIONS: [u8; 78] = [
+        0x10, 0x13, 0x31, 0xf1, 0x39, 0x76, 0x28, 0x37, 0x37, 0x00, 0x6d, 0xc8, 0x08, 0x00, 0x45,
+        0x00, 0x00, 0x40, 0x00, 0x00, 0x40, 0x00, 0x40, 0x06, 0x7a, 0xac, 0xc0, 0xa8, 0x01, 0x0d,
+        0x8c, 0x52, 0x72, 0x04, 0xd9, 0xc0, 0x01, 0xbb, 0xf4, 0xfe, 0x9e, 0x7f, 0x00, 0x00, 0x00,
+        0x00, 0xb0, 0x02, 0xff, 0xff, 0x8d, 0xcc, 0x00, 0x00, 0x02, 0x04, 0x05, 0xb4, 0x01, 0x03,
+        0x03, 0x05, 0x01, 0x01, 0x08, 0x0a, 0x1e, 0x6a, 0x5b, 0xc0, 0x00, 0x00, 0x00, 0x00, 0x04,
+        0x02, 0x00, 0x00,
+    ];
+
+    /// Crafted with scapy, checked with tshark: 192.168.7.2 -> 192.168.7.1, protocol 51,
+    /// AH (SPI 0x300, length 4: 24 bytes), then UDP 500 -> 500, length 12; IP length 56.
+    static IPV4_AUTH_HEADER_UDP: [u8; 70] = [
+        0x02, 0x00, 0x00, 0x00, 0x00, 0x02, 0x02, 0x00, 0x00, 0x00, 0x00, 0x01, 0x08, 0x00, 0x45,
+        0x00, 0x00, 0x38, 0x00, 0x77, 0x00, 0x00, 0x40, 0x33, 0xea, 0xc8, 0xc0, 0xa8, 0x07, 0x02,
+        0xc0, 0xa8, 0x07, 0x01, 0x11, 0x04, 0x00, 0x00, 0x00, 0x00, 0x03, 0x00, 0x00, 0x00, 0x00,
+        0x01, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x01, 0xf4,
+        0x01, 0xf4, 0x00, 0x0c, 0x00, 0x00, 0x69, 0x6b, 0x65, 0x3f,
+    ];
+
+    const ETHERNET: usize = 14;
+
+    fn ip_packet(frame: &[u8]) -> IpPacket<'_> {
+        match decode_frame(LinkType::Ethernet, frame) {
+            Ok(Decoded {
+                network: Network::Ip(packet),
+                ..
+            }) => packet,
+            other => panic!("not IP: {other:?}"),
+        }
+    }
+
+    #[test]
+    fn view_reads_the_fixed_header() {
+        let packet = Packet::new_checked(&TCP_SYN_WITH_OPTIONS[ETHERNET..]).unwrap();
+        assert_eq!(packet.version(), 4);
+        assert_eq!(packet.header_len(), 20);
+        assert_eq!(packet.total_len(), 64);
+        assert_eq!(packet.ident(), 0);
+        assert!(packet.dont_frag());
+        assert!(!packet.more_frags());
+        assert_eq!(packet.frag_offset(), 0);
+        assert_eq!(packet.ttl(), 64);
+        assert_eq!(packet.protocol(), ip_protocol::TCP);
+        assert_eq!(packet.src_addr(), Ipv4Addr::new(192, 168, 1, 13));
+        assert_eq!(packet.dst_addr(), Ipv4Addr::new(140, 82, 114, 4));
+    }
+
+    #[test]
+    fn options_are_skipped_to_reach_the_payload() {
+        let packet = ip_packet(&IGMP_WITH_ROUTER_ALERT);
+        let view = Packet::new_checked(&IGMP_WITH_ROUTER_ALERT[ETHERNET..]).unwrap();
+        assert_eq!(view.header_len(), 24);
+        assert_eq!(packet.ip_len, 40);
+        assert_eq!(packet.protocol, 2);
+        assert_eq!(packet.transport, Transport::Opaque);
+        // The IGMPv3 report: type 0x22, 16 bytes.
+        assert_eq!(packet.payload.len(), 16);
+        assert_eq!(packet.payload[0], 0x22);
+    }
+
+    #[test]
+    fn options_cut_by_the_snaplen_still_count_the_total_length() {
+        let packet = ip_packet(&IGMP_WITH_ROUTER_ALERT[..ETHERNET + 22]);
+        assert_eq!(packet.ip_len, 40);
+        assert_eq!(packet.protocol, 2);
+        assert_eq!(packet.transport, Transport::Opaque);
+        assert!(packet.payload.is_empty());
+    }
+
+    #[test]
+    fn ip_len_is_the_total_length_not_the_captured_length() {
+        let packet = ip_packet(&SNAPLEN_CUT_FIRST_FRAGMENT);
+        assert_eq!(packet.ip_len, 1500);
+        assert_eq!(packet.fragment, Fragment::First { id: 0x3f54 });
+        assert_eq!(
+            packet.transport,
+            Transport::Udp {
+                src_port: 53,
+                dst_port: 52327
+            }
+        );
+        // Only what was captured after the UDP header.
+        assert_eq!(packet.payload.len(), 64 - ETHERNET - 20 - 8);
+    }
+
+    #[test]
+    fn first_fragment_too_short_for_a_tcp_header_is_opaque() {
+        let packet = ip_packet(&TINY_FIRST_FRAGMENT);
+        assert_eq!(packet.fragment, Fragment::First { id: 0xa0 });
+        assert_eq!(packet.protocol, ip_protocol::TCP);
+        assert_eq!(packet.ip_len, 36);
+        assert_eq!(packet.transport, Transport::Opaque);
+    }
+
+    #[test]
+    fn ethernet_padding_is_not_payload() {
+        // 54-byte frame: 14 + 36 bytes of IP + 4 bytes of padding.
+        let packet = ip_packet(&TINY_FIRST_FRAGMENT);
+        assert_eq!(packet.payload.len(), 16);
+        assert_eq!(
+            packet.payload,
+            &TINY_FIRST_FRAGMENT[ETHERNET + 20..ETHERNET + 36]
+        );
+    }
+
+    #[test]
+    fn later_fragment_keeps_its_protocol_but_has_no_transport() {
+        let packet = ip_packet(&TINY_LATER_FRAGMENT);
+        let view = Packet::new_checked(&TINY_LATER_FRAGMENT[ETHERNET..]).unwrap();
+        assert_eq!(view.frag_offset(), 16);
+        assert_eq!(packet.fragment, Fragment::Later { id: 0xa0 });
+        assert_eq!(packet.protocol, ip_protocol::TCP);
+        assert_eq!(packet.ip_len, 36);
+        assert_eq!(packet.transport, Transport::Opaque);
+        assert_eq!(packet.payload.len(), 16);
+    }
+
+    #[test]
+    fn tcp_ports_and_flags_come_through() {
+        let packet = ip_packet(&TCP_SYN_WITH_OPTIONS);
+        assert_eq!(packet.fragment, Fragment::Whole);
+        assert_eq!(packet.ip_len, 64);
+        assert_eq!(
+            packet.transport,
+            Transport::Tcp {
+                src_port: 55744,
+                dst_port: 443,
+                flags: TcpFlags(TcpFlags::SYN)
+            }
+        );
+        assert!(packet.payload.is_empty());
+    }
+
+    #[test]
+    fn a_bad_tcp_header_is_opaque_but_the_packet_counts() {
+        let mut bad = TCP_SYN_WITH_OPTIONS;
+        bad[ETHERNET + 20 + 12] = 0x40; // data offset 4 words
+        let packet = ip_packet(&bad);
+        assert_eq!(packet.ip_len, 64);
+        assert_eq!(packet.protocol, ip_protocol::TCP);
+        assert_eq!(packet.transport, Transport::Opaque);
+        assert_eq!(packet.payload.len(), 44);
+    }
+
+    #[test]
+    fn authentication_header_is_skipped_to_reach_udp() {
+        let packet = ip_packet(&IPV4_AUTH_HEADER_UDP);
+        assert_eq!(packet.ip_len, 56);
+        assert_eq!(packet.protocol, ip_protocol::UDP);
+        assert_eq!(
+            packet.transport,
+            Transport::Udp {
+                src_port: 500,
+                dst_port: 500
+            }
+        );
+        assert_eq!(packet.payload, b"ike?");
+    }
+
+    #[test]
+    fn fixed_header_cut_short_is_truncated() {
+        assert_eq!(
+            decode_frame(LinkType::Ethernet, &TCP_SYN_WITH_OPTIONS[..ETHERNET + 19]),
+            Err(DecodeError::Truncated(Layer::Ipv4))
+        );
+    }
+
+    #[test]
+    fn version_other_than_4_is_malformed() {
+        let mut bad = TCP_SYN_WITH_OPTIONS;
+        bad[ETHERNET] = 0x65;
+        assert_eq!(
+            decode_frame(LinkType::Ethernet, &bad),
+            Err(DecodeError::Malformed(Layer::Ipv4, "version is not 4"))
+        );
+    }
+
+    #[test]
+    fn header_length_below_20_is_malformed() {
+        let mut bad = TCP_SYN_WITH_OPTIONS;
+        bad[ETHERNET] = 0x44;
+        assert_eq!(
+            decode_frame(LinkType::Ethernet, &bad),
+            Err(DecodeError::Malformed(
+                Layer::Ipv4,
+                "header length below 20 bytes"
+            ))
+        );
+    }
+
+    #[test]
+    fn total_length_shorter_than_the_header_is_malformed() {
+        let mut bad = IGMP_WITH_ROUTER_ALERT;
+        bad[ETHERNET + 2..ETHERNET + 4].copy_from_slice(&23u16.to_be_bytes());
+        assert_eq!(
+            decode_frame(LinkType::Ethernet, &bad),
+            Err(DecodeError::Malformed(
+                Layer::Ipv4,
+                "total length shorter than the header"
+            ))
+        );
+    }
+}

@@ -102,3 +102,85 @@ impl<'a> Packet<'a> {
         tail(datagram, field::PAYLOAD)
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// ndpi/dns.pcap frame 2: 192.168.170.8 → 192.168.170.20 DNS 75 Standard query 0xbc1f AAAA www.example.com
+    static DNS_QUERY: [u8; 75] = [
+        0x00, 0xc0, 0x9f, 0x32, 0x41, 0x8c, 0x00, 0xe0, 0x18, 0xb1, 0x0c, 0xad, 0x08, 0x00, 0x45,
+        0x00, 0x00, 0x3d, 0x00, 0x00, 0x40, 0x00, 0x40, 0x11, 0x65, 0x42, 0xc0, 0xa8, 0xaa, 0x08,
+        0xc0, 0xa8, 0xaa, 0x14, 0x80, 0x1b, 0x00, 0x35, 0x00, 0x29, 0x88, 0x61, 0xbc, 0x1f, 0x01,
+        0x00, 0x00, 0x01, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x03, 0x77, 0x77, 0x77, 0x07, 0x65,
+        0x78, 0x61, 0x6d, 0x70, 0x6c, 0x65, 0x03, 0x63, 0x6f, 0x6d, 0x00, 0x00, 0x1c, 0x00, 0x01,
+    ];
+
+    /// The UDP datagram: after 14 bytes of Ethernet and 20 of IPv4.
+    fn datagram() -> &'static [u8] {
+        &DNS_QUERY[34..]
+    }
+
+    #[test]
+    fn view_reads_the_header() {
+        let udp = Packet::new_checked(datagram(), 41, true).unwrap();
+        assert_eq!(udp.src_port(), 32795);
+        assert_eq!(udp.dst_port(), 53);
+        assert_eq!(udp.length(), 41);
+        assert_eq!(udp.checksum(), 0x8861);
+        // The DNS query, ID 0xbc1f.
+        assert_eq!(udp.payload().len(), 33);
+        assert_eq!(&udp.payload()[..2], &[0xbc, 0x1f]);
+    }
+
+    #[test]
+    fn payload_stops_at_the_udp_length() {
+        let mut padded = datagram().to_vec();
+        padded.extend_from_slice(&[0; 6]);
+        let udp = Packet::new_checked(&padded, 47, true).unwrap();
+        assert_eq!(udp.payload().len(), 33);
+    }
+
+    #[test]
+    fn payload_stops_at_the_captured_bytes() {
+        let udp = Packet::new_checked(&datagram()[..20], 41, true).unwrap();
+        assert_eq!(udp.payload().len(), 12);
+    }
+
+    #[test]
+    fn first_fragment_length_may_exceed_the_packet() {
+        // The UDP length covers the whole datagram, not this fragment.
+        let udp = Packet::new_checked(&datagram()[..24], 24, false).unwrap();
+        assert_eq!(udp.payload().len(), 16);
+    }
+
+    #[test]
+    fn length_past_the_ip_payload_is_malformed() {
+        assert_eq!(
+            Packet::new_checked(&datagram()[..24], 24, true).unwrap_err(),
+            DecodeError::Malformed(Layer::Udp, "length past the end of the IP payload")
+        );
+    }
+
+    #[test]
+    fn length_below_eight_is_malformed() {
+        let mut bad = datagram().to_vec();
+        bad[4..6].copy_from_slice(&7u16.to_be_bytes());
+        assert_eq!(
+            Packet::new_checked(&bad, 41, true).unwrap_err(),
+            DecodeError::Malformed(Layer::Udp, "length below 8")
+        );
+    }
+
+    #[test]
+    fn header_cut_short_is_truncated_or_malformed() {
+        assert_eq!(
+            Packet::new_checked(&datagram()[..7], 41, true).unwrap_err(),
+            DecodeError::Truncated(Layer::Udp)
+        );
+        assert!(matches!(
+            Packet::new_checked(&datagram()[..7], 7, true),
+            Err(DecodeError::Malformed(Layer::Udp, _))
+        ));
+    }
+}
