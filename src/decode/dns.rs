@@ -1478,7 +1478,7 @@ mod tests {
         let mut w = Vec::new();
         for &n in sizes {
             w.push(n as u8);
-            w.extend(std::iter::repeat_n(b'x', n));
+            w.extend(std::iter::repeat(b'x').take(n));
         }
         w.push(0);
         w
