@@ -1403,6 +1403,32 @@ mod tests {
     }
 
     #[test]
+    fn pointer_into_the_header_reads_the_header_bytes_as_labels() {
+        // Found by fuzzing: the question is `\x01` + an 11-byte label + a
+        // pointer to offset 1, where the header's bytes read as labels of
+        // one byte until 0xcd at offset 7 — a pointer forward to 3583.
+        let m: [u8; 34] = [
+            0x01, 0x01, 0x01, 0x01, 0x00, 0x01, 0x3d, 0xcd, 0xff, 0x00, 0x65, 0x00, 0x01, 0x01,
+            0x0b, 0x00, 0x01, 0x00, 0x09, 0x01, 0x01, 0x26, 0x01, 0x00, 0x00, 0x00, 0xc0, 0x01,
+            0x00, 0x01, 0x00, 0x01, 0x00, 0x00,
+        ];
+        assert_eq!(
+            first_question_name(&m),
+            Err(DnsError::ForwardPointer {
+                offset: 7,
+                target: 3583
+            })
+        );
+        // With the counts after offset 6 zeroed, offset 7 is a root label.
+        let mut zeroed = m;
+        zeroed[6..12].fill(0);
+        zeroed[5] = 1;
+        let name = Name::new(&zeroed, 12);
+        let labels: Vec<_> = name.labels().collect::<Result<_, _>>().unwrap();
+        assert_eq!(labels.len(), 5);
+    }
+
+    #[test]
     fn forward_pointer_is_rejected() {
         let m = message(b"\xc0\x12\x00\x01\x00\x01\x01a\x00");
         assert_eq!(
@@ -1452,7 +1478,7 @@ mod tests {
         let mut w = Vec::new();
         for &n in sizes {
             w.push(n as u8);
-            w.extend(std::iter::repeat_n(b'x', n));
+            w.extend(std::iter::repeat(b'x').take(n));
         }
         w.push(0);
         w

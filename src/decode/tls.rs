@@ -652,7 +652,7 @@ mod tests {
             "08687474702f312e31001500b3"
         ));
         // The padding extension's 0xb3 zero bytes.
-        h.extend(std::iter::repeat_n(0u8, 0xb3));
+        h.extend(std::iter::repeat(0u8).take(0xb3));
         h
     }
 
