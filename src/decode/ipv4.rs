@@ -177,9 +177,11 @@ pub(super) fn decode(data: &[u8]) -> Result<IpPacket<'_>, DecodeError> {
         fragment: packet.fragment(),
         transport: Transport::Opaque,
         payload: &[],
+        headers_cut: false,
     };
     let Some(captured) = packet.payload() else {
         // Options cut off by the snaplen: counted, but nothing more to see.
+        ip.headers_cut = true;
         return Ok(ip);
     };
     ip.payload = captured;

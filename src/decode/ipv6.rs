@@ -250,6 +250,7 @@ pub(super) fn decode(data: &[u8]) -> Result<IpPacket<'_>, DecodeError> {
         fragment: Fragment::Whole,
         transport: Transport::Opaque,
         payload: packet.payload(),
+        headers_cut: false,
     };
     // Each header consumes its bytes from both; `captured` never exceeds
     // `declared`, so a header that fits the captured bytes fits the packet.
@@ -272,12 +273,14 @@ pub(super) fn decode(data: &[u8]) -> Result<IpPacket<'_>, DecodeError> {
             | ip_protocol::IPV6_ROUTING
             | ip_protocol::IPV6_DEST_OPTIONS => {
                 let Some(header) = OptionsHeader::new_checked(ip.payload) else {
+                    ip.headers_cut = true;
                     return Ok(ip);
                 };
                 (header.next_header(), header.header_len(), header.payload())
             }
             ip_protocol::IPV6_FRAGMENT => {
                 let Some(header) = FragmentHeader::new_checked(ip.payload) else {
+                    ip.headers_cut = true;
                     return Ok(ip);
                 };
                 ip.fragment = header.fragment();
@@ -289,6 +292,7 @@ pub(super) fn decode(data: &[u8]) -> Result<IpPacket<'_>, DecodeError> {
             }
             ip_protocol::AUTH => {
                 let Some(header) = AuthHeader::new_checked(ip.payload) else {
+                    ip.headers_cut = true;
                     return Ok(ip);
                 };
                 (header.next_header(), header.header_len(), header.payload())

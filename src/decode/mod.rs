@@ -230,6 +230,10 @@ pub struct IpPacket<'a> {
     pub transport: Transport,
     /// The L4 payload that was captured (may be shorter than on the wire).
     pub payload: &'a [u8],
+    /// The captured bytes end inside the IPv4 options or the IPv6 extension
+    /// headers (or those are inconsistent). Cut by a snaplen, the packet
+    /// still counts; in a frame that was not cut, the header is malformed.
+    pub headers_cut: bool,
 }
 
 /// An ARP packet (Ethernet/IPv4), used to learn IP ↔ MAC bindings.
@@ -361,7 +365,38 @@ fn decode_transport(protocol: u8, is_ipv6: bool, segment: Segment<'_>) -> (Trans
         }
         _ => return (Transport::Opaque, segment.captured),
     };
-    decoded.unwrap_or((Transport::Opaque, segment.captured))
+    decoded.unwrap_or_else(|_| match partial_transport(protocol, segment) {
+        Transport::Opaque => (Transport::Opaque, segment.captured),
+        ports => (ports, &[]),
+    })
+}
+
+/// A TCP or UDP header cut by the snaplen still names its ports (and TCP
+/// its flags, when byte 13 made it) if the IP header says the whole header
+/// was sent: enough to count the packet to its flow.
+#[inline]
+fn partial_transport(protocol: u8, segment: Segment<'_>) -> Transport {
+    let captured = segment.captured;
+    let ports = || (read_u16(captured, 0..2), read_u16(captured, 2..4));
+    match protocol {
+        ip_protocol::TCP
+            if captured.len() >= 4
+                && captured.len() < tcp::MIN_HEADER_LEN
+                && segment.declared >= tcp::MIN_HEADER_LEN =>
+        {
+            let (src_port, dst_port) = ports();
+            Transport::Tcp {
+                src_port,
+                dst_port,
+                flags: TcpFlags(captured.get(13).copied().unwrap_or(0)),
+            }
+        }
+        ip_protocol::UDP if captured.len() >= 4 && captured.len() < 8 && segment.declared >= 8 => {
+            let (src_port, dst_port) = ports();
+            Transport::Udp { src_port, dst_port }
+        }
+        _ => Transport::Opaque,
+    }
 }
 
 /// A header field's place: a byte range from the start of its header.
@@ -410,5 +445,66 @@ fn head(bytes: &[u8], len: usize) -> &[u8] {
 impl serde::Serialize for Mac {
     fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
         serializer.collect_str(self)
+    }
+}
+
+#[cfg(test)]
+mod partial_header_tests {
+    use super::*;
+
+    /// Ethernet + IPv4 (total length 60, TCP) + the first `tcp` bytes of a
+    /// TCP SYN from port 51000 to 443.
+    fn cut_tcp_frame(tcp: usize) -> Vec<u8> {
+        let mut f = vec![0x02, 0, 0, 0, 0, 1, 0x02, 0, 0, 0, 0, 2, 0x08, 0x00];
+        f.extend_from_slice(&[
+            0x45, 0, 0, 60, 0, 1, 0x40, 0, 64, 6, 0, 0, 192, 168, 1, 2, 198, 51, 100, 7,
+        ]);
+        let header = [
+            0xc7, 0x38, 0x01, 0xbb, 0, 0, 0, 1, 0, 0, 0, 0, 0xa0, 0x02, 0xff, 0xff, 0, 0, 0, 0,
+        ];
+        f.extend_from_slice(&header[..tcp]);
+        f
+    }
+
+    #[test]
+    fn a_tcp_header_cut_after_the_flags_keeps_ports_and_flags() {
+        let frame = cut_tcp_frame(18);
+        let Network::Ip(ip) = decode_frame(LinkType::Ethernet, &frame).unwrap().network else {
+            panic!("IPv4 expected")
+        };
+        assert_eq!(
+            ip.transport,
+            Transport::Tcp {
+                src_port: 51000,
+                dst_port: 443,
+                flags: TcpFlags(TcpFlags::SYN)
+            }
+        );
+        assert_eq!(ip.ip_len, 60);
+    }
+
+    #[test]
+    fn a_tcp_header_cut_before_the_flags_keeps_the_ports() {
+        let frame = cut_tcp_frame(6);
+        let Network::Ip(ip) = decode_frame(LinkType::Ethernet, &frame).unwrap().network else {
+            panic!("IPv4 expected")
+        };
+        assert_eq!(
+            ip.transport,
+            Transport::Tcp {
+                src_port: 51000,
+                dst_port: 443,
+                flags: TcpFlags(0)
+            }
+        );
+    }
+
+    #[test]
+    fn fewer_than_four_tcp_bytes_are_opaque() {
+        let frame = cut_tcp_frame(3);
+        let Network::Ip(ip) = decode_frame(LinkType::Ethernet, &frame).unwrap().network else {
+            panic!("IPv4 expected")
+        };
+        assert_eq!(ip.transport, Transport::Opaque);
     }
 }

@@ -112,7 +112,7 @@ impl Tracker {
     #[inline]
     pub fn process_frame(&mut self, frame: &Frame<'_>) {
         match decode_frame(frame.link, frame.data) {
-            Ok(decoded) if !claims_more_than_the_wire(&decoded, frame.wire_len) => {
+            Ok(decoded) if !ends_inside_ip_headers(&decoded, frame) => {
                 self.process_decoded(frame.ts_nanos, &decoded)
             }
             _ => {
@@ -478,11 +478,13 @@ impl Tracker {
     }
 }
 
-/// An IP header whose length is more than the whole frame on the wire lies:
-/// a snaplen may cut what was captured, but not what was sent.
+/// A frame that ends inside its IP options or extension headers although
+/// nothing was cut from it on capture is malformed (a snaplen-cut one is
+/// not: its fixed header still says how much was sent).
 #[inline]
-fn claims_more_than_the_wire(decoded: &Decoded<'_>, wire_len: u32) -> bool {
-    matches!(decoded.network, Network::Ip(ip) if ip.ip_len > wire_len)
+fn ends_inside_ip_headers(decoded: &Decoded<'_>, frame: &Frame<'_>) -> bool {
+    matches!(decoded.network, Network::Ip(ip) if ip.headers_cut)
+        && frame.data.len() >= usize::try_from(frame.wire_len).unwrap_or(usize::MAX)
 }
 
 /// Neither unspecified, multicast nor broadcast.

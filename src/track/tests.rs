@@ -58,6 +58,7 @@ fn packet(
             fragment: Fragment::Whole,
             transport,
             payload: &[],
+            headers_cut: false,
         }),
     }
 }
@@ -536,7 +537,8 @@ fn the_client_table_is_bounded_and_counts_evictions() {
     assert_eq!(s.health.packets.accounted, 1000);
 }
 
-/// Ethernet + an IPv6 header claiming 20 payload bytes, and nothing after.
+/// Ethernet + an IPv6 header claiming 20 payload bytes that start with a
+/// hop-by-hop header, and nothing after.
 const IPV6_HEADER_ONLY: [u8; 54] = [
     0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0x00, 0x00, 0x00, 0x00, 0x00, 0x02, 0x86, 0xdd, //
     0x60, 0x00, 0x00, 0x00, 0x00, 0x14, 0x00, 0x40, //
@@ -557,7 +559,8 @@ fn frame(data: &[u8], wire_len: u32) -> crate::capture::Frame<'_> {
 #[test]
 fn a_snaplen_cut_frame_counts_its_full_ip_length() {
     let mut t = Tracker::new(TrackConfig::default());
-    // Captured 54 bytes of a 74-byte frame: the IP length (60) is what counts.
+    // Captured 54 bytes of a 74-byte frame: the IP length (60) is what
+    // counts, although the hop-by-hop header was cut off.
     t.process_frame(&frame(&IPV6_HEADER_ONLY, 74));
     let s = t.snapshot();
     assert_eq!(s.health.packets.lan, 1);
@@ -565,7 +568,7 @@ fn a_snaplen_cut_frame_counts_its_full_ip_length() {
 }
 
 #[test]
-fn an_ip_length_longer_than_the_frame_on_the_wire_is_malformed() {
+fn a_frame_that_ends_inside_its_extension_headers_uncut_is_malformed() {
     let mut t = Tracker::new(TrackConfig::default());
     t.process_frame(&frame(&IPV6_HEADER_ONLY, 54));
     let s = t.snapshot();
