@@ -45,6 +45,8 @@ fn home_lan(generation: u64) -> Snapshot {
         }],
         lan: Traffic::default(),
         connections_active: 3,
+        dns: Default::default(),
+        domains: Vec::new(),
     };
     let sensor = ClientSnapshot {
         mac: None,
@@ -59,6 +61,8 @@ fn home_lan(generation: u64) -> Snapshot {
         protocols: vec![],
         lan: Traffic::default(),
         connections_active: 0,
+        dns: Default::default(),
+        domains: Vec::new(),
     };
     Snapshot {
         clients: vec![laptop, sensor],

@@ -106,7 +106,7 @@ fn live_capture_serves_the_same_figures_as_the_replay_of_the_same_file() {
         .expect("tcpreplay");
     assert!(status.success(), "tcpreplay failed");
 
-    let replayed = lanwatch_json(&[sample.clone()], &[]);
+    let replayed = lanwatch_json(std::slice::from_ref(&sample), &[]);
     let frames = |doc: &serde_json::Value| -> u64 {
         let p = &doc["health"]["packets"];
         ["accounted", "lan", "no_client", "not_ip", "malformed"]

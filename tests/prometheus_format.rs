@@ -67,6 +67,8 @@ fn home_lan() -> Snapshot {
             tx_packets: 97,
         },
         connections_active: 37,
+        dns: Default::default(),
+        domains: Vec::new(),
     };
     let phone = ClientSnapshot {
         mac: Some(Mac([0xda, 0xa1, 0x19, 0x0b, 0xee, 0xf1])),
@@ -84,6 +86,8 @@ fn home_lan() -> Snapshot {
         ],
         lan: Traffic::default(),
         connections_active: 4,
+        dns: Default::default(),
+        domains: Vec::new(),
     };
     let ipv6_only = ClientSnapshot {
         mac: Some(Mac([0x00, 0x17, 0x88, 0x6a, 0x01, 0x02])),
@@ -105,6 +109,8 @@ fn home_lan() -> Snapshot {
             tx_packets: 211,
         },
         connections_active: 0,
+        dns: Default::default(),
+        domains: Vec::new(),
     };
     let no_mac = ClientSnapshot {
         mac: None,
@@ -119,6 +125,8 @@ fn home_lan() -> Snapshot {
         protocols: vec![usage("SSH", (4_096, 20), (2_048, 19), 1)],
         lan: Traffic::default(),
         connections_active: 1,
+        dns: Default::default(),
+        domains: Vec::new(),
     };
     Snapshot {
         clients: vec![phone, laptop, no_mac, ipv6_only],

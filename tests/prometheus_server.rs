@@ -86,7 +86,7 @@ fn prometheus_scrapes_the_per_client_totals_of_a_replay() {
         scraped.insert((mac, dir), value as u64);
     }
 
-    let model = theirs(&expected_json(&[sample.clone()], &[]));
+    let model = theirs(&expected_json(std::slice::from_ref(&sample), &[]));
     let mut expected: BTreeMap<(String, String), u64> = BTreeMap::new();
     for (mac, client) in &model {
         let (rx, tx) = client

@@ -6,6 +6,7 @@
 //! because an internal struct did. Clients are listed in the same fixed
 //! order as the Prometheus output (MAC, then IP).
 
+use std::collections::BTreeMap;
 use std::fmt;
 use std::net::{IpAddr, Ipv4Addr, Ipv6Addr};
 use std::str::FromStr;
@@ -13,7 +14,7 @@ use std::str::FromStr;
 use serde::Serialize;
 
 use crate::decode::Mac;
-use crate::track::{ClientSnapshot, Health, Snapshot, Traffic};
+use crate::track::{ClientSnapshot, DnsSnapshot, DomainUsage, Health, Snapshot, Traffic};
 
 /// `GET /api/v1/clients`: every client.
 pub fn clients(snapshot: &Snapshot) -> String {
@@ -22,9 +23,9 @@ pub fn clients(snapshot: &Snapshot) -> String {
     })
 }
 
-/// `GET /api/v1/clients/{key}`: one client.
+/// `GET /api/v1/clients/{key}`: one client, with every domain.
 pub fn client(client: &ClientSnapshot) -> String {
-    to_json(&ClientView::new(client))
+    to_json(&ClientView::with_domains(client, usize::MAX))
 }
 
 /// `GET /api/v1/health`: the daemon's own state.
@@ -159,10 +160,21 @@ struct ClientView<'a> {
     lan: TrafficView,
     connections: ConnectionsView,
     protocols: Vec<ProtocolView<'a>>,
+    dns: DnsView<'a>,
+    /// Most bytes first; the client list carries the top few, the
+    /// single-client document all of them.
+    domains: Vec<DomainView<'a>>,
 }
+
+/// Domains per client in `/api/v1/clients`; `/api/v1/clients/{key}` has all.
+pub const DOMAINS_IN_LIST: usize = 10;
 
 impl<'a> ClientView<'a> {
     fn new(c: &'a ClientSnapshot) -> ClientView<'a> {
+        Self::with_domains(c, DOMAINS_IN_LIST)
+    }
+
+    fn with_domains(c: &'a ClientSnapshot, domain_limit: usize) -> ClientView<'a> {
         let mut protocols: Vec<ProtocolView<'a>> = c
             .protocols
             .iter()
@@ -193,6 +205,95 @@ impl<'a> ClientView<'a> {
                 active: c.connections_active,
             },
             protocols,
+            dns: DnsView::new(&c.dns),
+            domains: c
+                .domains
+                .iter()
+                .take(domain_limit)
+                .map(DomainView::new)
+                .collect(),
+        }
+    }
+}
+
+#[derive(Serialize)]
+struct DnsView<'a> {
+    queries_total: u64,
+    /// Query type → query messages.
+    queries: BTreeMap<&'a str, u64>,
+    /// Rcode → responses received.
+    responses: BTreeMap<&'a str, u64>,
+    mdns_queries: u64,
+    unique_domains_24h: u64,
+    bypass: BypassView,
+    latency: LatencyView,
+}
+
+impl<'a> DnsView<'a> {
+    fn new(d: &'a DnsSnapshot) -> DnsView<'a> {
+        DnsView {
+            queries_total: d.queries_total(),
+            queries: d
+                .queries
+                .iter()
+                .map(|q| (q.name.as_str(), q.count))
+                .collect(),
+            responses: d
+                .responses
+                .iter()
+                .map(|q| (q.name.as_str(), q.count))
+                .collect(),
+            mdns_queries: d.mdns_queries,
+            unique_domains_24h: d.unique_domains,
+            bypass: BypassView {
+                other_resolver: d.bypass.other_resolver,
+                dot: d.bypass.dot,
+                doh: d.bypass.doh,
+            },
+            latency: LatencyView {
+                count: d.latency.count,
+                sum_seconds: d.latency.sum_seconds,
+                mean_seconds: (d.latency.count > 0)
+                    .then(|| d.latency.sum_seconds / d.latency.count as f64),
+            },
+        }
+    }
+}
+
+#[derive(Serialize)]
+struct BypassView {
+    other_resolver: u64,
+    dot: u64,
+    doh: u64,
+}
+
+#[derive(Serialize)]
+struct LatencyView {
+    count: u64,
+    sum_seconds: f64,
+    mean_seconds: Option<f64>,
+}
+
+#[derive(Serialize)]
+struct DomainView<'a> {
+    domain: &'a str,
+    queries: u64,
+    #[serde(flatten)]
+    traffic: TrafficView,
+    connections: u64,
+    first_seen: f64,
+    last_seen: f64,
+}
+
+impl<'a> DomainView<'a> {
+    fn new(d: &'a DomainUsage) -> DomainView<'a> {
+        DomainView {
+            domain: &d.domain,
+            queries: d.queries,
+            traffic: TrafficView::from(&d.traffic),
+            connections: d.connections,
+            first_seen: d.first_seen,
+            last_seen: d.last_seen,
         }
     }
 }
@@ -353,6 +454,8 @@ mod tests {
                 tx_packets: 0,
             },
             connections_active: 1,
+            dns: Default::default(),
+            domains: Vec::new(),
         }
     }
 

@@ -252,6 +252,8 @@ mod tests {
             protocols: vec![],
             lan: Traffic::default(),
             connections_active: 0,
+            dns: Default::default(),
+            domains: Vec::new(),
         }
     }
 

@@ -7,6 +7,7 @@ use std::net::{IpAddr, Ipv4Addr, Ipv6Addr};
 
 use crate::decode::Mac;
 
+use super::dns::ClientDns;
 use super::protocols::ProtocolId;
 use super::snapshot::{Direction, Traffic};
 
@@ -60,6 +61,7 @@ pub struct Client {
     pub protocols: Vec<ProtocolCounters>,
     pub lan: Traffic,
     pub connections_active: u64,
+    pub dns: ClientDns,
 }
 
 impl Client {
@@ -73,6 +75,7 @@ impl Client {
             protocols: Vec::new(),
             lan: Traffic::default(),
             connections_active: 0,
+            dns: ClientDns::default(),
         };
         if let ClientKey::Ip(ip) = key {
             client.note_address(ip);

@@ -10,6 +10,7 @@ use std::net::IpAddr;
 use crate::decode::TcpFlags;
 
 use super::clients::ClientKey;
+use super::dns::DomainRef;
 use super::protocols::ProtocolId;
 use super::snapshot::Direction;
 
@@ -55,9 +56,23 @@ pub struct FlowKey {
     pub ip_proto: u8,
 }
 
-#[derive(Clone, Copy, Debug)]
+/// Where a flow is in looking for its TLS ClientHello (server name).
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum HelloState {
+    /// TCP, no payload from the client yet.
+    Waiting,
+    /// The ClientHello spans segments; an assembler holds the start.
+    Assembling,
+    /// Found, or not TLS, or not TCP: nothing more to look for.
+    Done,
+}
+
+#[derive(Clone, Debug)]
 struct Flow {
     protocol: ProtocolId,
+    /// The name the flow is attributed to (DNS answer or TLS server name).
+    domain: Option<DomainRef>,
+    hello: HelloState,
     last_seen: u64,
     seen_rx: bool,
     seen_tx: bool,
@@ -68,9 +83,15 @@ struct Flow {
 }
 
 impl Flow {
-    fn new(protocol: ProtocolId, now: u64) -> Flow {
+    fn new(protocol: ProtocolId, ip_proto: u8, now: u64) -> Flow {
         Flow {
             protocol,
+            domain: None,
+            hello: if ip_proto == 6 {
+                HelloState::Waiting
+            } else {
+                HelloState::Done
+            },
             last_seen: now,
             seen_rx: false,
             seen_tx: false,
@@ -101,6 +122,10 @@ impl Flow {
 pub struct Observation {
     /// The protocol the flow is counted under.
     pub protocol: ProtocolId,
+    /// Hash of the flow's domain, if it has one.
+    pub domain: Option<u64>,
+    /// The flow still looks for a TLS ClientHello.
+    pub hello: HelloState,
     /// A new connection was opened by this packet.
     pub opened: bool,
     /// Active connections that ended with this packet (an expired
@@ -161,6 +186,8 @@ impl FlowTable {
     ) -> Observation {
         let mut obs = Observation {
             protocol: packet.protocol,
+            domain: None,
+            hello: HelloState::Done,
             opened: false,
             deactivated: 0,
         };
@@ -175,10 +202,12 @@ impl FlowTable {
                     self.map.remove(key);
                     return obs;
                 }
-                *flow = Flow::new(packet.protocol, packet.now);
+                *flow = Flow::new(packet.protocol, key.ip_proto, packet.now);
                 obs.opened = true;
             }
             obs.protocol = flow.protocol;
+            obs.domain = flow.domain.as_ref().map(|d| d.hash);
+            obs.hello = flow.hello;
             obs.deactivated += update(flow, key.ip_proto, packet);
             return obs;
         }
@@ -188,11 +217,32 @@ impl FlowTable {
         if self.map.len() >= self.max {
             self.make_room(packet.now, &mut on_deactivate);
         }
-        let mut flow = Flow::new(packet.protocol, packet.now);
+        let mut flow = Flow::new(packet.protocol, key.ip_proto, packet.now);
         obs.opened = true;
+        obs.hello = flow.hello;
         obs.deactivated += update(&mut flow, key.ip_proto, packet);
         self.map.insert(*key, flow);
         obs
+    }
+
+    /// Attributes a flow to a domain; returns true if it had none before.
+    pub fn set_domain(&mut self, key: &FlowKey, domain: DomainRef) -> bool {
+        match self.map.get_mut(key) {
+            Some(flow) => flow.domain.replace(domain).is_none(),
+            None => false,
+        }
+    }
+
+    /// The domain a flow is attributed to.
+    pub fn domain(&self, key: &FlowKey) -> Option<&DomainRef> {
+        self.map.get(key).and_then(|f| f.domain.as_ref())
+    }
+
+    /// Records how the search for the flow's ClientHello stands.
+    pub fn set_hello(&mut self, key: &FlowKey, state: HelloState) {
+        if let Some(flow) = self.map.get_mut(key) {
+            flow.hello = state;
+        }
     }
 
     /// Drops expired flows, calling `on_deactivate` for each that was active.

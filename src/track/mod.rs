@@ -10,6 +10,7 @@
 //! multicast) is counted apart; connections are bandwidth flows.
 
 pub mod clients;
+pub mod dns;
 pub mod flows;
 pub mod fragments;
 pub mod lan;
@@ -21,17 +22,20 @@ use std::collections::HashMap;
 use std::net::IpAddr;
 
 use crate::capture::Frame;
+use crate::decode::tls::{parse_client_hello, ClientHelloAssembler, Parsed};
 use crate::decode::{decode_frame, Decoded, Fragment, IpPacket, LinkInfo, Mac, Network, Transport};
 
 pub use clients::ClientKey;
 pub use flows::Timeouts;
 pub use protocols::{ProtocolId, ProtocolTable};
 pub use snapshot::{
-    ClientSnapshot, Direction, Health, PacketOutcomes, ProtocolUsage, Snapshot, Traffic,
+    BypassSnapshot, ClientSnapshot, Direction, DnsSnapshot, DomainUsage, Health, LatencySnapshot,
+    NamedCount, PacketOutcomes, ProtocolUsage, Snapshot, Traffic,
 };
 
 use clients::ClientTable;
-use flows::{FlowKey, FlowPacket, FlowTable};
+use dns::{DnsConfig, DnsTracker, Endpoints, MessageRole, StreamKey};
+use flows::{FlowKey, FlowPacket, FlowTable, HelloState};
 use fragments::FragmentCache;
 use lan::{is_group_ip, Lan};
 
@@ -52,6 +56,7 @@ pub struct TrackConfig {
     pub max_fragments: usize,
     pub timeouts: Timeouts,
     pub protocols: ProtocolTable,
+    pub dns: DnsConfig,
 }
 
 impl Default for TrackConfig {
@@ -64,6 +69,7 @@ impl Default for TrackConfig {
             max_fragments: 1024,
             timeouts: Timeouts::default(),
             protocols: ProtocolTable::default(),
+            dns: DnsConfig::default(),
         }
     }
 }
@@ -85,12 +91,23 @@ pub struct Tracker {
     next_sweep: u64,
     /// Scratch list of clients evicted while handling one packet.
     evicted: Vec<ClientKey>,
+    dns: DnsTracker,
+    /// Scratch list of DNS messages completed by one TCP segment.
+    dns_messages: Vec<Vec<u8>>,
+    /// ClientHellos split over segments, by flow (bounded).
+    hellos: HashMap<FlowKey, ClientHelloAssembler, foldhash::fast::RandomState>,
+    /// The protocols whose connections are DNS over TLS/QUIC.
+    dot_protocols: Vec<ProtocolId>,
 }
 
 impl Tracker {
     pub fn new(config: TrackConfig) -> Tracker {
         let mut router_macs = config.router_macs;
         router_macs.truncate(MAX_ROUTER_MACS);
+        let dot_protocols = ["DoT", "DoQ"]
+            .iter()
+            .filter_map(|n| config.protocols.id(n))
+            .collect();
         Tracker {
             lan: config.lan,
             protocols: config.protocols,
@@ -105,6 +122,10 @@ impl Tracker {
             now: 0,
             next_sweep: 0,
             evicted: Vec::new(),
+            dns: DnsTracker::new(config.dns),
+            dns_messages: Vec::new(),
+            hellos: HashMap::default(),
+            dot_protocols,
         }
     }
 
@@ -193,6 +214,7 @@ impl Tracker {
             }
         });
         self.fragments.expire(self.now);
+        self.dns.expire(self.now);
     }
 
     /// Learns the router from what only a router sends (DHCP server replies,
@@ -204,11 +226,10 @@ impl Tracker {
         let src_lan = self.lan.contains(ip.src);
         let dst_lan = self.lan.contains(ip.dst);
         if let Some(src_mac) = link.src_mac {
-            let from_router_service = match ip.transport {
-                Transport::Udp { src_port: 67, .. } => true,
-                Transport::Icmpv6 { icmp_type: 134, .. } => true,
-                _ => false,
-            };
+            let from_router_service = matches!(
+                ip.transport,
+                Transport::Udp { src_port: 67, .. } | Transport::Icmpv6 { icmp_type: 134, .. }
+            );
             let from_beyond = dst_lan && !src_lan && is_unicast(ip.src);
             if (from_router_service || from_beyond) && !self.is_router(src_mac) {
                 self.add_router_mac(src_mac);
@@ -352,6 +373,14 @@ impl Tracker {
             }
             (None, None) => self.outcomes.no_client = self.outcomes.no_client.wrapping_add(1),
         }
+
+        // After the accounting, so that a client's first packet (often a
+        // DNS query) finds its entry.
+        if let Some(ports) = dns_ports(&transport) {
+            if may_open {
+                self.observe_dns(src, dst, ip, ports);
+            }
+        }
     }
 
     #[inline]
@@ -407,9 +436,10 @@ impl Tracker {
                 c.connections_active = c.connections_active.saturating_sub(1);
             }
         });
+        let bytes = u64::from(ip.ip_len);
         if let Some(c) = self.clients.at_mut(index) {
             let counters = c.protocol_mut(obs.protocol);
-            counters.traffic.add(direction, u64::from(ip.ip_len));
+            counters.traffic.add(direction, bytes);
             if obs.opened {
                 counters.connections = counters.connections.wrapping_add(1);
                 c.connections_active = c.connections_active.wrapping_add(1);
@@ -417,6 +447,202 @@ impl Tracker {
             c.connections_active = c.connections_active.saturating_sub(obs.deactivated);
         }
         self.outcomes.accounted = self.outcomes.accounted.wrapping_add(1);
+
+        let mut domain = obs.domain;
+        if obs.opened {
+            domain = self.on_flow_opened(index, &key, obs.protocol).or(domain);
+        }
+        if obs.hello != HelloState::Done && direction == Direction::Tx && !ip.payload.is_empty() {
+            domain = self
+                .inspect_client_hello(index, &key, ip.payload, obs.hello)
+                .or(domain);
+        }
+        if let Some(hash) = domain {
+            self.add_domain_traffic(index, &key, hash, direction, bytes);
+        }
+    }
+
+    /// A new connection: name it after a recent DNS answer for its remote
+    /// address, and count resolver bypass (DoT, DoH by address).
+    fn on_flow_opened(&mut self, index: usize, key: &FlowKey, protocol: ProtocolId) -> Option<u64> {
+        let now = self.now;
+        let domain = self.dns.domain_of(key.remote_ip, now);
+        let is_dot = self.dot_protocols.contains(&protocol);
+        let is_doh = key.remote_port == 443 && self.dns.is_doh(key.remote_ip, None);
+        let max = self.dns.config.max_domains_per_client;
+        let client = self.clients.at_mut(index)?;
+        if is_dot {
+            client.dns.bypass.dot = client.dns.bypass.dot.wrapping_add(1);
+        }
+        if is_doh {
+            client.dns.bypass.doh = client.dns.bypass.doh.wrapping_add(1);
+        }
+        let domain = domain?;
+        let hash = domain.hash;
+        let stats = client
+            .dns
+            .domain_mut(hash, || domain.name.clone(), now, max);
+        stats.connections = stats.connections.wrapping_add(1);
+        self.flows.set_domain(key, domain);
+        Some(hash)
+    }
+
+    /// Looks for the TLS server name in a client's first payload; a name
+    /// found overrides the DNS answer's (it is what the client asked for).
+    fn inspect_client_hello(
+        &mut self,
+        index: usize,
+        key: &FlowKey,
+        payload: &[u8],
+        state: HelloState,
+    ) -> Option<u64> {
+        let parsed = match state {
+            HelloState::Assembling => match self.hellos.get_mut(key) {
+                Some(assembler) => assembler.push(payload).map(|p| server_name_of(&p)),
+                None => Ok(HelloOutcome::NotTls),
+            },
+            _ => parse_client_hello(payload).map(|p| server_name_of(&p)),
+        };
+        let outcome = match parsed {
+            Ok(HelloOutcome::Incomplete) if state == HelloState::Waiting => {
+                if self.hellos.len() >= self.dns.config.max_streams {
+                    self.hellos.clear();
+                }
+                let mut assembler = ClientHelloAssembler::with_limit(16 * 1024);
+                let started = assembler.push(payload).map(|p| server_name_of(&p));
+                self.hellos.insert(*key, assembler);
+                started.unwrap_or(HelloOutcome::NotTls)
+            }
+            Ok(outcome) => outcome,
+            Err(_) => HelloOutcome::NotTls,
+        };
+        if outcome == HelloOutcome::Incomplete {
+            self.flows.set_hello(key, HelloState::Assembling);
+            return None;
+        }
+        self.hellos.remove(key);
+        self.flows.set_hello(key, HelloState::Done);
+        let HelloOutcome::Name(name) = outcome else {
+            return None;
+        };
+        let domain = self.dns.domain_for_name(name.as_bytes())?;
+        let now = self.now;
+        let max = self.dns.config.max_domains_per_client;
+        let is_doh = key.remote_port == 443
+            && !self.dns.is_doh(key.remote_ip, None)
+            && self.dns.is_doh(key.remote_ip, Some(&domain.name));
+        let hash = domain.hash;
+        let already = self.flows.domain(key).map(|d| d.hash);
+        let client = self.clients.at_mut(index)?;
+        if is_doh {
+            client.dns.bypass.doh = client.dns.bypass.doh.wrapping_add(1);
+        }
+        if already != Some(hash) {
+            let stats = client
+                .dns
+                .domain_mut(hash, || domain.name.clone(), now, max);
+            stats.connections = stats.connections.wrapping_add(1);
+            self.flows.set_domain(key, domain);
+        }
+        Some(hash)
+    }
+
+    /// Adds a packet's bytes to the domain its flow is attributed to.
+    #[inline]
+    fn add_domain_traffic(
+        &mut self,
+        index: usize,
+        key: &FlowKey,
+        hash: u64,
+        direction: Direction,
+        bytes: u64,
+    ) {
+        let now = self.now;
+        let max = self.dns.config.max_domains_per_client;
+        let flows = &self.flows;
+        let Some(client) = self.clients.at_mut(index) else {
+            return;
+        };
+        let name = || {
+            flows
+                .domain(key)
+                .map(|d| d.name.clone())
+                .unwrap_or_else(|| std::sync::Arc::from("?"))
+        };
+        client
+            .dns
+            .domain_mut(hash, name, now, max)
+            .traffic
+            .add(direction, bytes);
+    }
+
+    /// Counts DNS messages: queries to the sender, responses to the receiver.
+    fn observe_dns(
+        &mut self,
+        src: Option<ClientKey>,
+        dst: Option<ClientKey>,
+        ip: &IpPacket<'_>,
+        (src_port, dst_port, tcp_flags): (u16, u16, Option<crate::decode::TcpFlags>),
+    ) {
+        let ends = Endpoints {
+            src_ip: ip.src,
+            src_port,
+            dst_ip: ip.dst,
+            dst_port,
+        };
+        match tcp_flags {
+            None => self.dns_message(src, dst, ip.payload, ends),
+            Some(flags) => {
+                let key: StreamKey = (ip.src, src_port, ip.dst, dst_port);
+                let mut messages = std::mem::take(&mut self.dns_messages);
+                self.dns
+                    .feed_tcp(key, flags.syn(), ip.payload, &mut messages);
+                for message in &messages {
+                    self.dns_message(src, dst, message, ends);
+                }
+                if flags.fin() || flags.rst() {
+                    self.dns.close_tcp(&key);
+                }
+                messages.clear();
+                self.dns_messages = messages;
+            }
+        }
+    }
+
+    fn dns_message(
+        &mut self,
+        src: Option<ClientKey>,
+        dst: Option<ClientKey>,
+        message: &[u8],
+        ends: Endpoints,
+    ) {
+        if message.is_empty() {
+            return;
+        }
+        let now = self.now;
+        let Some((msg, role)) = self.dns.classify(message, ends) else {
+            return;
+        };
+        let client = match role {
+            MessageRole::Query | MessageRole::MdnsQuery => src,
+            MessageRole::Response => dst,
+            MessageRole::Ignored => None,
+        };
+        let Some(client) = client.and_then(|k| self.clients.get_mut(&k)) else {
+            return;
+        };
+        match role {
+            MessageRole::Query => {
+                let outside = is_unicast(ends.dst_ip) && !self.lan.contains(ends.dst_ip);
+                self.dns
+                    .record_query(&mut client.dns, &msg, ends, now, outside);
+            }
+            MessageRole::MdnsQuery => {
+                client.dns.mdns_queries = client.dns.mdns_queries.wrapping_add(1);
+            }
+            MessageRole::Response => self.dns.record_response(&mut client.dns, &msg, ends, now),
+            MessageRole::Ignored => {}
+        }
     }
 
     /// A consistent copy of the state, as of the newest packet time.
@@ -455,10 +681,12 @@ impl Tracker {
                     protocols,
                     lan: c.lan,
                     connections_active: c.connections_active,
+                    dns: dns_snapshot(&c.dns, self.now),
+                    domains: domain_usage(&c.dns),
                 }
             })
             .collect();
-        clients.sort_by(|a, b| (a.mac, a.ip).cmp(&(b.mac, b.ip)));
+        clients.sort_by_key(|a| (a.mac, a.ip));
         let health = Health {
             packets: self.outcomes,
             kernel_packets: self.kernel.packets,
@@ -487,10 +715,120 @@ fn ends_inside_ip_headers(decoded: &Decoded<'_>, frame: &Frame<'_>) -> bool {
         && frame.data.len() >= usize::try_from(frame.wire_len).unwrap_or(usize::MAX)
 }
 
+/// The ports of a packet that may carry DNS (53, or mDNS 5353), with the
+/// TCP flags for DNS over TCP.
+#[inline]
+fn dns_ports(transport: &Transport) -> Option<(u16, u16, Option<crate::decode::TcpFlags>)> {
+    let is_dns = |s: u16, d: u16| s == 53 || d == 53 || s == 5353 || d == 5353;
+    match *transport {
+        Transport::Udp { src_port, dst_port } if is_dns(src_port, dst_port) => {
+            Some((src_port, dst_port, None))
+        }
+        Transport::Tcp {
+            src_port,
+            dst_port,
+            flags,
+        } if src_port == 53 || dst_port == 53 => Some((src_port, dst_port, Some(flags))),
+        _ => None,
+    }
+}
+
+/// What a ClientHello attempt gave.
+#[derive(Clone, Debug, PartialEq, Eq)]
+enum HelloOutcome {
+    Name(String),
+    NoName,
+    Incomplete,
+    NotTls,
+}
+
+fn server_name_of(parsed: &Parsed<'_>) -> HelloOutcome {
+    match parsed {
+        Parsed::Hello(hello) => match hello.server_name() {
+            Some(name) if !name.is_empty() => {
+                HelloOutcome::Name(String::from_utf8_lossy(name).into_owned())
+            }
+            _ => HelloOutcome::NoName,
+        },
+        Parsed::Incomplete { .. } => HelloOutcome::Incomplete,
+        Parsed::Sslv2 => HelloOutcome::NoName,
+    }
+}
+
 /// Neither unspecified, multicast nor broadcast.
 #[inline]
 fn is_unicast(ip: IpAddr) -> bool {
     !ip.is_unspecified() && !is_group_ip(ip)
+}
+
+fn dns_snapshot(dns: &dns::ClientDns, now: u64) -> DnsSnapshot {
+    let named = |counts: &dns::CodeCounts, label: fn(u16) -> String| {
+        let mut out: Vec<NamedCount> = counts
+            .iter()
+            .map(|(code, count)| NamedCount {
+                name: label(code),
+                count,
+            })
+            .collect();
+        if counts.other > 0 {
+            out.push(NamedCount {
+                name: "other".to_string(),
+                count: counts.other,
+            });
+        }
+        out.sort_by(|a, b| a.name.cmp(&b.name));
+        out
+    };
+    let mut cumulative = 0u64;
+    let buckets = dns::LATENCY_BUCKETS_SECONDS
+        .iter()
+        .zip(dns.latency.buckets.iter())
+        .map(|(le, n)| {
+            cumulative = cumulative.wrapping_add(*n);
+            (*le, cumulative)
+        })
+        .collect();
+    DnsSnapshot {
+        queries: named(&dns.queries, dns::query_type_label),
+        responses: named(&dns.responses, dns::rcode_label),
+        mdns_queries: dns.mdns_queries,
+        unique_domains: dns.unique_domains(now),
+        unique_evictions: dns.unique_evictions,
+        domain_evictions: dns.domain_evictions,
+        bypass: BypassSnapshot {
+            other_resolver: dns.bypass.other_resolver,
+            dot: dns.bypass.dot,
+            doh: dns.bypass.doh,
+        },
+        latency: LatencySnapshot {
+            buckets,
+            count: dns.latency.count,
+            sum_seconds: dns.latency.sum_nanos as f64 / 1e9,
+        },
+    }
+}
+
+fn domain_usage(dns: &dns::ClientDns) -> Vec<DomainUsage> {
+    let mut out: Vec<DomainUsage> = dns
+        .domains
+        .values()
+        .map(|d| DomainUsage {
+            domain: d.name.to_string(),
+            queries: d.queries,
+            traffic: d.traffic,
+            connections: d.connections,
+            first_seen: nanos_to_seconds(d.first_seen),
+            last_seen: nanos_to_seconds(d.last_seen),
+        })
+        .collect();
+    out.sort_by(|a, b| {
+        let bytes = |d: &DomainUsage| d.traffic.rx_bytes.wrapping_add(d.traffic.tx_bytes);
+        bytes(b)
+            .cmp(&bytes(a))
+            .then(b.queries.cmp(&a.queries))
+            .then(a.domain.cmp(&b.domain))
+    });
+    out
 }
 
 fn nanos_to_seconds(ns: u64) -> f64 {

@@ -184,6 +184,12 @@ impl ProtocolTable {
             .map_or("other", String::as_str)
     }
 
+    /// The id of a protocol name, if the table has it.
+    pub fn id(&self, name: &str) -> Option<ProtocolId> {
+        let index = self.names.iter().position(|n| n == name)?;
+        u16::try_from(index).ok().map(ProtocolId)
+    }
+
     pub fn names(&self) -> &[String] {
         &self.names
     }

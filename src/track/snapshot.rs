@@ -90,6 +90,72 @@ pub struct ClientSnapshot {
     /// LAN traffic (client ↔ client, broadcast, multicast).
     pub lan: Traffic,
     pub connections_active: u64,
+    pub dns: DnsSnapshot,
+    /// Domains the client queried or reached, most bytes first (then most
+    /// queries, then name).
+    pub domains: Vec<DomainUsage>,
+}
+
+/// A count under a name (a query type, an rcode).
+#[derive(Clone, Debug, PartialEq, Eq, Serialize)]
+pub struct NamedCount {
+    pub name: String,
+    pub count: u64,
+}
+
+/// Resolver latency as a Prometheus-style histogram.
+#[derive(Clone, Debug, Default, PartialEq, Serialize)]
+pub struct LatencySnapshot {
+    /// (upper bound in seconds, cumulative count), `+Inf` excluded.
+    pub buckets: Vec<(f64, u64)>,
+    pub count: u64,
+    pub sum_seconds: f64,
+}
+
+/// Queries that went around the router's resolver.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Serialize)]
+pub struct BypassSnapshot {
+    /// Plain DNS queries to resolvers outside the LAN.
+    pub other_resolver: u64,
+    /// DNS over TLS/QUIC connections (port 853).
+    pub dot: u64,
+    /// TLS connections to well-known DNS-over-HTTPS resolvers.
+    pub doh: u64,
+}
+
+/// A client's DNS, as of the snapshot.
+#[derive(Clone, Debug, Default, PartialEq, Serialize)]
+pub struct DnsSnapshot {
+    /// Query messages by the type of their question, sorted by type name.
+    pub queries: Vec<NamedCount>,
+    /// Responses received, by rcode name.
+    pub responses: Vec<NamedCount>,
+    pub mdns_queries: u64,
+    /// Distinct names queried in the last 24 h (exact up to the bound).
+    pub unique_domains: u64,
+    pub unique_evictions: u64,
+    pub domain_evictions: u64,
+    pub bypass: BypassSnapshot,
+    pub latency: LatencySnapshot,
+}
+
+impl DnsSnapshot {
+    pub fn queries_total(&self) -> u64 {
+        self.queries.iter().map(|q| q.count).sum()
+    }
+}
+
+/// What one client did with one domain.
+#[derive(Clone, Debug, PartialEq, Serialize)]
+pub struct DomainUsage {
+    pub domain: String,
+    pub queries: u64,
+    #[serde(flatten)]
+    pub traffic: Traffic,
+    /// Connections attributed to the domain (DNS answer or TLS server name).
+    pub connections: u64,
+    pub first_seen: f64,
+    pub last_seen: f64,
 }
 
 impl ClientSnapshot {

@@ -70,7 +70,7 @@ fn tracker_with_router() -> Tracker {
     })
 }
 
-fn client<'a>(s: &'a Snapshot, mac: Mac) -> &'a ClientSnapshot {
+fn client(s: &Snapshot, mac: Mac) -> &ClientSnapshot {
     s.clients
         .iter()
         .find(|c| c.mac == Some(mac))

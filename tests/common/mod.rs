@@ -77,6 +77,8 @@ pub struct ClientFigures {
     /// [rx_bytes, tx_bytes, rx_packets, tx_packets]
     pub lan: [u64; 4],
     pub connections_active: u64,
+    /// DNS query messages sent, by question type.
+    pub dns_queries: BTreeMap<String, u64>,
 }
 
 fn num(v: &Value, key: &str) -> u64 {
@@ -95,6 +97,16 @@ fn strings(v: &Value, key: &str) -> Vec<String> {
         .unwrap_or_default();
     out.sort();
     out
+}
+
+fn counts(v: &Value) -> BTreeMap<String, u64> {
+    v.as_object()
+        .map(|o| {
+            o.iter()
+                .map(|(k, n)| (k.clone(), n.as_u64().unwrap_or(0)))
+                .collect()
+        })
+        .unwrap_or_default()
 }
 
 fn traffic4(v: &Value) -> [u64; 4] {
@@ -131,6 +143,7 @@ pub fn ours(doc: &Value) -> BTreeMap<String, ClientFigures> {
                 protocols,
                 lan: traffic4(&c["lan"]),
                 connections_active: num(&c["connections"], "active"),
+                dns_queries: counts(&c["dns"]["queries"]),
             },
         );
     }
@@ -157,6 +170,7 @@ pub fn theirs(doc: &Value) -> BTreeMap<String, ClientFigures> {
                 protocols,
                 lan: traffic4(&c["lan"]),
                 connections_active: num(c, "connections_active"),
+                dns_queries: counts(&c["dns_queries"]),
             },
         );
     }
@@ -190,6 +204,12 @@ pub fn differences(
                 }
                 if a.lan != b.lan {
                     out.push(format!("{key} LAN: {:?} vs {:?}", a.lan, b.lan));
+                }
+                if a.dns_queries != b.dns_queries {
+                    out.push(format!(
+                        "{key} DNS queries: {:?} vs {:?}",
+                        a.dns_queries, b.dns_queries
+                    ));
                 }
                 if a.connections_active != b.connections_active {
                     out.push(format!(
