@@ -72,6 +72,7 @@ fn home_lan(generation: u64) -> Snapshot {
             max_clients: 1024,
             ..Health::default()
         },
+        export: Default::default(),
     }
 }
 

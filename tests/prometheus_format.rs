@@ -13,7 +13,10 @@ use std::process::{Command, Stdio};
 
 use lanwatch::decode::Mac;
 use lanwatch::export::prometheus::render;
-use lanwatch::track::{ClientSnapshot, Health, PacketOutcomes, ProtocolUsage, Snapshot, Traffic};
+use lanwatch::track::{
+    BypassSnapshot, ClientSnapshot, DnsSnapshot, DomainUsage, Health, LatencySnapshot, NamedCount,
+    PacketOutcomes, ProtocolUsage, Snapshot, Traffic,
+};
 
 fn usage(protocol: &str, rx: (u64, u64), tx: (u64, u64), connections: u64) -> ProtocolUsage {
     ProtocolUsage {
@@ -25,6 +28,22 @@ fn usage(protocol: &str, rx: (u64, u64), tx: (u64, u64), connections: u64) -> Pr
             tx_packets: tx.1,
         },
         connections,
+    }
+}
+
+fn domain(name: &str, queries: u64, (rx, tx): (u64, u64), connections: u64) -> DomainUsage {
+    DomainUsage {
+        domain: name.to_string(),
+        queries,
+        traffic: Traffic {
+            rx_bytes: rx,
+            tx_bytes: tx,
+            rx_packets: 1,
+            tx_packets: 1,
+        },
+        connections,
+        first_seen: 1_764_057_600.0,
+        last_seen: 1_764_061_000.0,
     }
 }
 
@@ -67,8 +86,47 @@ fn home_lan() -> Snapshot {
             tx_packets: 97,
         },
         connections_active: 37,
-        dns: Default::default(),
-        domains: Vec::new(),
+        dns: DnsSnapshot {
+            queries: vec![
+                NamedCount {
+                    name: "A".into(),
+                    count: 120,
+                },
+                NamedCount {
+                    name: "HTTPS".into(),
+                    count: 40,
+                },
+            ],
+            responses: vec![
+                NamedCount {
+                    name: "NOERROR".into(),
+                    count: 150,
+                },
+                NamedCount {
+                    name: "NXDOMAIN".into(),
+                    count: 9,
+                },
+            ],
+            mdns_queries: 4,
+            unique_domains: 57,
+            unique_evictions: 0,
+            domain_evictions: 0,
+            bypass: BypassSnapshot {
+                other_resolver: 2,
+                dot: 0,
+                doh: 1,
+            },
+            latency: LatencySnapshot {
+                buckets: vec![(0.001, 3), (0.01, 100), (0.1, 158), (1.0, 159)],
+                count: 159,
+                sum_seconds: 2.5,
+            },
+        },
+        domains: vec![
+            domain("www.youtube.com", 9, (5_000_000, 100_000), 4),
+            domain("github.com", 30, (800_000, 90_000), 6),
+            domain("ads.example", 50, (0, 0), 0),
+        ],
     };
     let phone = ClientSnapshot {
         mac: Some(Mac([0xda, 0xa1, 0x19, 0x0b, 0xee, 0xf1])),
@@ -147,11 +205,17 @@ fn home_lan() -> Snapshot {
             max_flows: 65_536,
             client_evictions: 0,
             flow_evictions: 3,
+            domain_evictions: 0,
+            dns_answer_evictions: 0,
+            dns_messages: 0,
+            dns_malformed: 0,
+            dns_answers: 0,
             last_packet_time: 1_764_061_200.0,
             snapshot_duration_seconds: 0.000_183,
             resident_memory_bytes: 6_291_456,
             start_time_seconds: 1_764_057_000.125,
         },
+        export: Default::default(),
     }
 }
 
@@ -203,6 +267,71 @@ fn expected_series(s: &Snapshot) -> Series {
             labels(&base),
             c.connections_active as f64,
         );
+        let d = &c.dns;
+        for q in &d.queries {
+            let l = labels(&[base[0], base[1], ("query_type", &q.name)]);
+            put("client_dns_queries_total", l, q.count as f64);
+        }
+        for r in &d.responses {
+            let l = labels(&[base[0], base[1], ("rcode", &r.name)]);
+            put("client_dns_responses_total", l, r.count as f64);
+        }
+        put(
+            "client_dns_unique_domains",
+            labels(&base),
+            d.unique_domains as f64,
+        );
+        if d.latency.count > 0 {
+            for (le, n) in &d.latency.buckets {
+                let le = le.to_string();
+                let l = labels(&[base[0], base[1], ("le", &le)]);
+                put("client_dns_latency_seconds_bucket", l, *n as f64);
+            }
+            let l = labels(&[base[0], base[1], ("le", "+Inf")]);
+            put(
+                "client_dns_latency_seconds_bucket",
+                l,
+                d.latency.count as f64,
+            );
+            put(
+                "client_dns_latency_seconds_sum",
+                labels(&base),
+                d.latency.sum_seconds,
+            );
+            put(
+                "client_dns_latency_seconds_count",
+                labels(&base),
+                d.latency.count as f64,
+            );
+        }
+        for (kind, n) in [
+            ("other_resolver", d.bypass.other_resolver),
+            ("dot", d.bypass.dot),
+            ("doh", d.bypass.doh),
+        ] {
+            let l = labels(&[base[0], base[1], ("kind", kind)]);
+            put("client_dns_bypass_queries_total", l, n as f64);
+        }
+        put(
+            "client_mdns_queries_total",
+            labels(&base),
+            d.mdns_queries as f64,
+        );
+        // Top domains (the default 10) by bytes, with traffic only; and by queries.
+        let with_bytes = c
+            .domains
+            .iter()
+            .filter(|x| x.traffic.rx_bytes + x.traffic.tx_bytes > 0);
+        for x in with_bytes.take(10) {
+            for (dir, n) in [("rx", x.traffic.rx_bytes), ("tx", x.traffic.tx_bytes)] {
+                let l = labels(&[base[0], base[1], ("domain", &x.domain), ("direction", dir)]);
+                put("client_domain_bytes_total", l, n as f64);
+            }
+        }
+        for x in c.domains.iter().filter(|x| x.queries > 0).take(10) {
+            let l = labels(&[base[0], base[1], ("domain", &x.domain)]);
+            put("client_domain_queries_total", l, x.queries as f64);
+        }
         put(
             "client_last_seen_timestamp_seconds",
             labels(&base),
@@ -265,6 +394,28 @@ fn expected_series(s: &Snapshot) -> Series {
         labels(&[("table", "flows")]),
         h.flow_evictions as f64,
     );
+    put(
+        "lanwatch_evictions_total",
+        labels(&[("table", "domains")]),
+        h.domain_evictions as f64,
+    );
+    put(
+        "lanwatch_evictions_total",
+        labels(&[("table", "dns_answers")]),
+        h.dns_answer_evictions as f64,
+    );
+    let parsed_dns = h.dns_messages - h.dns_malformed;
+    put(
+        "lanwatch_dns_messages_total",
+        labels(&[("outcome", "parsed")]),
+        parsed_dns as f64,
+    );
+    put(
+        "lanwatch_dns_messages_total",
+        labels(&[("outcome", "malformed")]),
+        h.dns_malformed as f64,
+    );
+    put("lanwatch_dns_answers", Labels::new(), h.dns_answers as f64);
     put(
         "lanwatch_build_info",
         labels(&[
@@ -365,9 +516,16 @@ fn parse(text: &str) -> Parsed {
                 .parse()
                 .unwrap_or_else(|_| panic!("line {n}: bad value {v:?}")),
         };
-        assert_eq!(
-            families.last().map(|(f, _)| f.as_str()),
-            Some(name),
+        let family = families.last().map(|(f, t)| (f.as_str(), t.as_str()));
+        let belongs = match family {
+            Some((f, "histogram")) => ["_bucket", "_sum", "_count"]
+                .iter()
+                .any(|suffix| name.strip_suffix(suffix) == Some(f)),
+            Some((f, _)) => f == name,
+            None => false,
+        };
+        assert!(
+            belongs,
             "line {n}: sample of {name} outside its family's block"
         );
         assert!(
@@ -448,6 +606,14 @@ fn families_follow_the_design_table_with_their_types() {
         ("client_lan_bytes_total", "counter"),
         ("client_connections_total", "counter"),
         ("client_connections_active", "gauge"),
+        ("client_dns_queries_total", "counter"),
+        ("client_dns_responses_total", "counter"),
+        ("client_dns_unique_domains", "gauge"),
+        ("client_dns_latency_seconds", "histogram"),
+        ("client_dns_bypass_queries_total", "counter"),
+        ("client_mdns_queries_total", "counter"),
+        ("client_domain_bytes_total", "counter"),
+        ("client_domain_queries_total", "counter"),
         ("client_last_seen_timestamp_seconds", "gauge"),
         ("client_info", "gauge"),
         ("lanwatch_packets_total", "counter"),
@@ -458,6 +624,8 @@ fn families_follow_the_design_table_with_their_types() {
         ("lanwatch_flows", "gauge"),
         ("lanwatch_flows_max", "gauge"),
         ("lanwatch_evictions_total", "counter"),
+        ("lanwatch_dns_messages_total", "counter"),
+        ("lanwatch_dns_answers", "gauge"),
         ("lanwatch_last_packet_timestamp_seconds", "gauge"),
         ("lanwatch_snapshot_duration_seconds", "gauge"),
         ("lanwatch_resident_memory_bytes", "gauge"),

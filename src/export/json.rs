@@ -484,7 +484,14 @@ mod tests {
                 "protocols": [
                     {"protocol": "DNS", "rx_bytes": 300, "tx_bytes": 100, "rx_packets": 3, "tx_packets": 3, "connections": 3},
                     {"protocol": "QUIC", "rx_bytes": 9000, "tx_bytes": 1000, "rx_packets": 9, "tx_packets": 4, "connections": 2}
-                ]
+                ],
+                "dns": {
+                    "queries_total": 0, "queries": {}, "responses": {}, "mdns_queries": 0,
+                    "unique_domains_24h": 0,
+                    "bypass": {"other_resolver": 0, "dot": 0, "doh": 0},
+                    "latency": {"count": 0, "sum_seconds": 0.0, "mean_seconds": null}
+                },
+                "domains": []
             })
         );
     }
@@ -496,6 +503,7 @@ mod tests {
         let snapshot = Snapshot {
             clients: vec![laptop(), other],
             health: Health::default(),
+            export: Default::default(),
         };
         let doc = parsed(&clients(&snapshot));
         let macs: Vec<&str> = doc["clients"]
@@ -528,11 +536,17 @@ mod tests {
                 max_flows: 4096,
                 client_evictions: 10,
                 flow_evictions: 11,
+                domain_evictions: 0,
+                dns_answer_evictions: 0,
+                dns_messages: 0,
+                dns_malformed: 0,
+                dns_answers: 0,
                 last_packet_time: 1_764_061_200.0,
                 snapshot_duration_seconds: 0.5,
                 resident_memory_bytes: 4096,
                 start_time_seconds: 1_764_057_000.0,
             },
+            export: Default::default(),
         };
         assert_eq!(
             parsed(&health(&snapshot)),
@@ -596,6 +610,7 @@ mod tests {
         let snapshot = Snapshot {
             clients: vec![laptop()],
             health: Health::default(),
+            export: Default::default(),
         };
         for key in ["3C-22-FB-12-34-56", "192.168.1.23", "fd00::23"] {
             let key: ClientKey = key.parse().unwrap();

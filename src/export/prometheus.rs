@@ -13,7 +13,9 @@
 
 use std::fmt::Write as _;
 
-use crate::track::{ClientSnapshot, Direction, ProtocolUsage, Snapshot, Traffic};
+use crate::track::{
+    ClientSnapshot, Direction, DomainUsage, LatencySnapshot, ProtocolUsage, Snapshot, Traffic,
+};
 
 /// The `Content-Type` of the exposition, as `/metrics` sends it.
 pub const CONTENT_TYPE: &str = "text/plain; version=0.0.4; charset=utf-8";
@@ -58,6 +60,63 @@ pub const CLIENT_CONNECTIONS_ACTIVE: Family = Family {
     kind: Kind::Gauge,
     help: "Connections (flows) of the client that are currently open.",
     labels: &CLIENT,
+};
+
+pub const CLIENT_DNS_QUERIES: Family = Family {
+    name: "client_dns_queries_total",
+    kind: Kind::Counter,
+    help: "DNS query messages the client sent to port 53, by the type of their question.",
+    labels: &["ip", "mac", "query_type"],
+};
+
+pub const CLIENT_DNS_RESPONSES: Family = Family {
+    name: "client_dns_responses_total",
+    kind: Kind::Counter,
+    help: "DNS responses the client received from port 53, by rcode.",
+    labels: &["ip", "mac", "rcode"],
+};
+
+pub const CLIENT_DNS_UNIQUE_DOMAINS: Family = Family {
+    name: "client_dns_unique_domains",
+    kind: Kind::Gauge,
+    help:
+        "Distinct names the client queried in the last 24 hours (exact up to the per-client bound).",
+    labels: &CLIENT,
+};
+
+pub const CLIENT_DNS_LATENCY: Family = Family {
+    name: "client_dns_latency_seconds",
+    kind: Kind::Histogram,
+    help: "Time from the client's DNS query to the response, matched by id and 5-tuple.",
+    labels: &CLIENT,
+};
+
+pub const CLIENT_DNS_BYPASS: Family = Family {
+    name: "client_dns_bypass_queries_total",
+    kind: Kind::Counter,
+    help: "DNS that went around the router's resolver: kind other_resolver counts plain queries to resolvers outside the LAN, dot and doh count DNS-over-TLS/QUIC and DNS-over-HTTPS connections.",
+    labels: &["ip", "mac", "kind"],
+};
+
+pub const CLIENT_MDNS_QUERIES: Family = Family {
+    name: "client_mdns_queries_total",
+    kind: Kind::Counter,
+    help: "mDNS query messages the client sent (counted apart from DNS).",
+    labels: &CLIENT,
+};
+
+pub const CLIENT_DOMAIN_BYTES: Family = Family {
+    name: "client_domain_bytes_total",
+    kind: Kind::Counter,
+    help: "IP-layer bytes of the client's connections attributed to a domain (DNS answer or TLS server name), for its top domains by bytes.",
+    labels: &["ip", "mac", "domain", "direction"],
+};
+
+pub const CLIENT_DOMAIN_QUERIES: Family = Family {
+    name: "client_domain_queries_total",
+    kind: Kind::Counter,
+    help: "DNS queries the client sent for a domain, for its most-queried domains.",
+    labels: &["ip", "mac", "domain"],
 };
 
 pub const CLIENT_LAST_SEEN: Family = Family {
@@ -130,6 +189,20 @@ pub const LANWATCH_EVICTIONS: Family = Family {
     labels: &["table"],
 };
 
+pub const LANWATCH_DNS_MESSAGES: Family = Family {
+    name: "lanwatch_dns_messages_total",
+    kind: Kind::Counter,
+    help: "DNS and mDNS messages seen, by whether they parsed.",
+    labels: &["outcome"],
+};
+
+pub const LANWATCH_DNS_ANSWERS: Family = Family {
+    name: "lanwatch_dns_answers",
+    kind: Kind::Gauge,
+    help: "DNS answer addresses held to name later connections.",
+    labels: &[],
+};
+
 pub const LANWATCH_LAST_PACKET: Family = Family {
     name: "lanwatch_last_packet_timestamp_seconds",
     kind: Kind::Gauge,
@@ -166,12 +239,20 @@ pub const LANWATCH_BUILD_INFO: Family = Family {
 };
 
 /// Every family, in the order `render` writes them.
-pub const FAMILIES: [&Family; 20] = [
+pub const FAMILIES: [&Family; 30] = [
     &CLIENT_BANDWIDTH_BYTES,
     &CLIENT_PACKETS,
     &CLIENT_LAN_BYTES,
     &CLIENT_CONNECTIONS,
     &CLIENT_CONNECTIONS_ACTIVE,
+    &CLIENT_DNS_QUERIES,
+    &CLIENT_DNS_RESPONSES,
+    &CLIENT_DNS_UNIQUE_DOMAINS,
+    &CLIENT_DNS_LATENCY,
+    &CLIENT_DNS_BYPASS,
+    &CLIENT_MDNS_QUERIES,
+    &CLIENT_DOMAIN_BYTES,
+    &CLIENT_DOMAIN_QUERIES,
     &CLIENT_LAST_SEEN,
     &CLIENT_INFO,
     &LANWATCH_PACKETS,
@@ -182,6 +263,8 @@ pub const FAMILIES: [&Family; 20] = [
     &LANWATCH_FLOWS,
     &LANWATCH_FLOWS_MAX,
     &LANWATCH_EVICTIONS,
+    &LANWATCH_DNS_MESSAGES,
+    &LANWATCH_DNS_ANSWERS,
     &LANWATCH_LAST_PACKET,
     &LANWATCH_SNAPSHOT_DURATION,
     &LANWATCH_RESIDENT_MEMORY,
@@ -204,6 +287,8 @@ pub struct Family {
 pub enum Kind {
     Counter,
     Gauge,
+    /// Written as `_bucket{le}`, `_sum` and `_count` series.
+    Histogram,
 }
 
 impl Kind {
@@ -211,6 +296,7 @@ impl Kind {
         match self {
             Kind::Counter => "counter",
             Kind::Gauge => "gauge",
+            Kind::Histogram => "histogram",
         }
     }
 }
@@ -279,6 +365,87 @@ pub fn render(snapshot: &Snapshot) -> String {
         out.sample(&CLIENT_CONNECTIONS_ACTIVE, &[c.ip(), c.mac()], active);
     }
 
+    out.family(&CLIENT_DNS_QUERIES);
+    for c in &clients {
+        for q in &c.client.dns.queries {
+            let labels = [c.ip(), c.mac(), q.name.as_str()];
+            out.sample(&CLIENT_DNS_QUERIES, &labels, Value::Int(q.count));
+        }
+    }
+
+    out.family(&CLIENT_DNS_RESPONSES);
+    for c in &clients {
+        for r in &c.client.dns.responses {
+            let labels = [c.ip(), c.mac(), r.name.as_str()];
+            out.sample(&CLIENT_DNS_RESPONSES, &labels, Value::Int(r.count));
+        }
+    }
+
+    out.family(&CLIENT_DNS_UNIQUE_DOMAINS);
+    for c in &clients {
+        let unique = Value::Int(c.client.dns.unique_domains);
+        out.sample(&CLIENT_DNS_UNIQUE_DOMAINS, &[c.ip(), c.mac()], unique);
+    }
+
+    out.family(&CLIENT_DNS_LATENCY);
+    for c in clients.iter().filter(|c| c.client.dns.latency.count > 0) {
+        out.histogram(
+            &CLIENT_DNS_LATENCY,
+            &[c.ip(), c.mac()],
+            &c.client.dns.latency,
+        );
+    }
+
+    out.family(&CLIENT_DNS_BYPASS);
+    for c in &clients {
+        let b = &c.client.dns.bypass;
+        for (kind, n) in [
+            ("other_resolver", b.other_resolver),
+            ("dot", b.dot),
+            ("doh", b.doh),
+        ] {
+            out.sample(&CLIENT_DNS_BYPASS, &[c.ip(), c.mac(), kind], Value::Int(n));
+        }
+    }
+
+    out.family(&CLIENT_MDNS_QUERIES);
+    for c in &clients {
+        let n = Value::Int(c.client.dns.mdns_queries);
+        out.sample(&CLIENT_MDNS_QUERIES, &[c.ip(), c.mac()], n);
+    }
+
+    let top = if snapshot.export.dns_names {
+        snapshot.export.top_domains
+    } else {
+        0
+    };
+    out.family(&CLIENT_DOMAIN_BYTES);
+    for c in &clients {
+        // The snapshot lists domains by bytes, most first.
+        let by_bytes = c
+            .client
+            .domains
+            .iter()
+            .filter(|d| d.traffic.rx_bytes > 0 || d.traffic.tx_bytes > 0);
+        for d in by_bytes.take(top) {
+            for direction in [Direction::Rx, Direction::Tx] {
+                let labels = [c.ip(), c.mac(), d.domain.as_str(), direction.label()];
+                out.sample(&CLIENT_DOMAIN_BYTES, &labels, bytes(&d.traffic, direction));
+            }
+        }
+    }
+
+    out.family(&CLIENT_DOMAIN_QUERIES);
+    for c in &clients {
+        let mut by_queries: Vec<&DomainUsage> =
+            c.client.domains.iter().filter(|d| d.queries > 0).collect();
+        by_queries.sort_by(|a, b| b.queries.cmp(&a.queries).then(a.domain.cmp(&b.domain)));
+        for d in by_queries.into_iter().take(top) {
+            let labels = [c.ip(), c.mac(), d.domain.as_str()];
+            out.sample(&CLIENT_DOMAIN_QUERIES, &labels, Value::Int(d.queries));
+        }
+    }
+
     out.family(&CLIENT_LAST_SEEN);
     for c in &clients {
         let last_seen = Value::Float(c.client.last_seen);
@@ -332,6 +499,27 @@ pub fn render(snapshot: &Snapshot) -> String {
         &["flows"],
         Value::Int(h.flow_evictions),
     );
+    out.sample(
+        &LANWATCH_EVICTIONS,
+        &["domains"],
+        Value::Int(h.domain_evictions),
+    );
+    out.sample(
+        &LANWATCH_EVICTIONS,
+        &["dns_answers"],
+        Value::Int(h.dns_answer_evictions),
+    );
+
+    out.family(&LANWATCH_DNS_MESSAGES);
+    let parsed = h.dns_messages.saturating_sub(h.dns_malformed);
+    out.sample(&LANWATCH_DNS_MESSAGES, &["parsed"], Value::Int(parsed));
+    out.sample(
+        &LANWATCH_DNS_MESSAGES,
+        &["malformed"],
+        Value::Int(h.dns_malformed),
+    );
+
+    out.single(&LANWATCH_DNS_ANSWERS, Value::Int(h.dns_answers));
 
     out.single(&LANWATCH_LAST_PACKET, Value::Float(h.last_packet_time));
     let duration = Value::Float(h.snapshot_duration_seconds);
@@ -482,6 +670,74 @@ impl Exposition {
             out.push('}');
         }
         out.push(' ');
+        push_value(out, value);
+        out.push('\n');
+    }
+
+    /// Writes a histogram's cumulative buckets, `+Inf`, sum and count.
+    fn histogram(&mut self, family: &Family, values: &[&str], h: &LatencySnapshot) {
+        let bucket = format!("{}_bucket", family.name);
+        for (le, count) in &h.buckets {
+            let mut text = String::new();
+            push_value(&mut text, Value::Float(*le));
+            let le = text;
+            self.labelled(
+                &bucket,
+                family.labels,
+                values,
+                Some(&le),
+                Value::Int(*count),
+            );
+        }
+        self.labelled(
+            &bucket,
+            family.labels,
+            values,
+            Some("+Inf"),
+            Value::Int(h.count),
+        );
+        let sum = format!("{}_sum", family.name);
+        self.labelled(
+            &sum,
+            family.labels,
+            values,
+            None,
+            Value::Float(h.sum_seconds),
+        );
+        let count = format!("{}_count", family.name);
+        self.labelled(&count, family.labels, values, None, Value::Int(h.count));
+    }
+
+    /// One series of a histogram: the family's labels plus an optional `le`.
+    fn labelled(
+        &mut self,
+        name: &str,
+        labels: &[&str],
+        values: &[&str],
+        le: Option<&str>,
+        value: Value,
+    ) {
+        let out = &mut self.out;
+        out.push_str(name);
+        out.push('{');
+        for (i, (label, v)) in labels.iter().zip(values).enumerate() {
+            if i > 0 {
+                out.push(',');
+            }
+            out.push_str(label);
+            out.push_str("=\"");
+            push_escaped_label_value(out, v);
+            out.push('"');
+        }
+        if let Some(le) = le {
+            if !labels.is_empty() {
+                out.push(',');
+            }
+            out.push_str("le=\"");
+            out.push_str(le);
+            out.push('"');
+        }
+        out.push_str("} ");
         push_value(out, value);
         out.push('\n');
     }
@@ -673,6 +929,7 @@ mod tests {
         let text = render(&Snapshot {
             clients: vec![c],
             health: Health::default(),
+            export: Default::default(),
         });
         assert_eq!(
             samples_of(&text, "client_bandwidth_bytes_total"),
@@ -712,6 +969,7 @@ mod tests {
         let text = render(&Snapshot {
             clients: vec![c],
             health: Health::default(),
+            export: Default::default(),
         });
         let l = r#"ip="10.0.0.2",mac="02:00:00:00:00:01""#;
         assert_eq!(
@@ -747,6 +1005,7 @@ mod tests {
         let text = render(&Snapshot {
             clients: vec![c],
             health: Health::default(),
+            export: Default::default(),
         });
         assert_eq!(
             samples_of(&text, "client_connections_active"),
@@ -773,6 +1032,11 @@ mod tests {
             max_flows: 65536,
             client_evictions: 10,
             flow_evictions: 11,
+            domain_evictions: 0,
+            dns_answer_evictions: 0,
+            dns_messages: 0,
+            dns_malformed: 0,
+            dns_answers: 0,
             last_packet_time: 1_700_000_200.25,
             snapshot_duration_seconds: 0.000_125,
             resident_memory_bytes: 4_194_304,
@@ -781,6 +1045,7 @@ mod tests {
         let text = render(&Snapshot {
             clients: vec![],
             health,
+            export: Default::default(),
         });
         assert_eq!(
             samples_of(&text, "lanwatch_packets_total"),
@@ -798,6 +1063,8 @@ mod tests {
             [
                 r#"lanwatch_evictions_total{table="clients"} 10"#,
                 r#"lanwatch_evictions_total{table="flows"} 11"#,
+                r#"lanwatch_evictions_total{table="domains"} 0"#,
+                r#"lanwatch_evictions_total{table="dns_answers"} 0"#,
             ]
         );
         for (name, expected) in [
@@ -834,11 +1101,13 @@ mod tests {
         let forward = Snapshot {
             clients: vec![a.clone(), b.clone()],
             health: Health::default(),
+            export: Default::default(),
         };
         a.protocols.reverse();
         let backward = Snapshot {
             clients: vec![b, a],
             health: Health::default(),
+            export: Default::default(),
         };
         assert_eq!(render(&forward), render(&backward));
     }

@@ -299,6 +299,7 @@ mod tests {
         Snapshot {
             clients: vec![bridge, phone, laptop],
             health: Health::default(),
+            export: Default::default(),
         }
     }
 

@@ -29,8 +29,8 @@ pub use clients::ClientKey;
 pub use flows::Timeouts;
 pub use protocols::{ProtocolId, ProtocolTable};
 pub use snapshot::{
-    BypassSnapshot, ClientSnapshot, Direction, DnsSnapshot, DomainUsage, Health, LatencySnapshot,
-    NamedCount, PacketOutcomes, ProtocolUsage, Snapshot, Traffic,
+    BypassSnapshot, ClientSnapshot, Direction, DnsSnapshot, DomainUsage, ExportSettings, Health,
+    LatencySnapshot, NamedCount, PacketOutcomes, ProtocolUsage, Snapshot, Traffic,
 };
 
 use clients::ClientTable;
@@ -57,6 +57,7 @@ pub struct TrackConfig {
     pub timeouts: Timeouts,
     pub protocols: ProtocolTable,
     pub dns: DnsConfig,
+    pub export: ExportSettings,
 }
 
 impl Default for TrackConfig {
@@ -70,6 +71,7 @@ impl Default for TrackConfig {
             timeouts: Timeouts::default(),
             protocols: ProtocolTable::default(),
             dns: DnsConfig::default(),
+            export: ExportSettings::default(),
         }
     }
 }
@@ -98,6 +100,7 @@ pub struct Tracker {
     hellos: HashMap<FlowKey, ClientHelloAssembler, foldhash::fast::RandomState>,
     /// The protocols whose connections are DNS over TLS/QUIC.
     dot_protocols: Vec<ProtocolId>,
+    export: ExportSettings,
 }
 
 impl Tracker {
@@ -126,6 +129,7 @@ impl Tracker {
             dns_messages: Vec::new(),
             hellos: HashMap::default(),
             dot_protocols,
+            export: config.export,
         }
     }
 
@@ -697,12 +701,24 @@ impl Tracker {
             max_flows: self.flows.max() as u64,
             client_evictions: self.clients.evictions,
             flow_evictions: self.flows.evictions,
+            domain_evictions: self.clients.iter().fold(0u64, |sum, c| {
+                sum.wrapping_add(c.dns.unique_evictions)
+                    .wrapping_add(c.dns.domain_evictions)
+            }),
+            dns_answer_evictions: self.dns.stats.answers_evicted,
+            dns_messages: self.dns.stats.messages,
+            dns_malformed: self.dns.stats.malformed,
+            dns_answers: self.dns.answers_len() as u64,
             last_packet_time: nanos_to_seconds(self.now),
             snapshot_duration_seconds: started.elapsed().as_secs_f64(),
             resident_memory_bytes: 0,
             start_time_seconds: 0.0,
         };
-        Snapshot { clients, health }
+        Snapshot {
+            clients,
+            health,
+            export: self.export,
+        }
     }
 }
 

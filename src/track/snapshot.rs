@@ -212,6 +212,15 @@ pub struct Health {
     pub max_flows: u64,
     pub client_evictions: u64,
     pub flow_evictions: u64,
+    /// Distinct-name and named-domain entries evicted from clients' DNS tables.
+    pub domain_evictions: u64,
+    /// DNS answer addresses evicted before they expired.
+    pub dns_answer_evictions: u64,
+    /// DNS messages seen (port 53 and mDNS), and how many did not parse.
+    pub dns_messages: u64,
+    pub dns_malformed: u64,
+    /// Answer addresses held for naming flows.
+    pub dns_answers: u64,
     /// Packet time of the newest frame, seconds since the epoch.
     pub last_packet_time: f64,
     /// How long the writer took to build this snapshot.
@@ -222,9 +231,28 @@ pub struct Health {
     pub start_time_seconds: f64,
 }
 
+/// How much of the state export may show (privacy and cardinality).
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize)]
+pub struct ExportSettings {
+    /// Domains per client exported as labels (by bytes, and by queries).
+    pub top_domains: usize,
+    /// Export domain names at all (false: DNS counts only).
+    pub dns_names: bool,
+}
+
+impl Default for ExportSettings {
+    fn default() -> Self {
+        ExportSettings {
+            top_domains: 10,
+            dns_names: true,
+        }
+    }
+}
+
 /// Everything export needs, owned and consistent.
 #[derive(Clone, Debug, Default, PartialEq, Serialize)]
 pub struct Snapshot {
     pub clients: Vec<ClientSnapshot>,
     pub health: Health,
+    pub export: ExportSettings,
 }
