@@ -1,7 +1,8 @@
 //! The terminal table: what a person wants to see first after a replay.
 //!
 //! One line per client, biggest download first, sizes in 1024-based units,
-//! and the three protocols that carried most of the client's bytes. Columns
+//! the DNS queries it sent and the three protocols that carried most of its
+//! bytes; under it, indented, the domains that carried most. Columns
 //! are as wide as their widest cell (hostnames are cut at
 //! `HOSTNAME_WIDTH`), numbers are right-aligned, and the free-text protocol
 //! column comes last so a typical home LAN fits in 120 columns. No colours:
@@ -18,6 +19,12 @@ pub const HOSTNAME_WIDTH: usize = 20;
 /// How many protocols the last column names.
 const TOP_PROTOCOLS: usize = 3;
 
+/// How many domains the line under a client names.
+const TOP_DOMAINS: usize = 3;
+
+/// Longest vendor name shown.
+pub const VENDOR_WIDTH: usize = 14;
+
 /// Spaces between columns.
 const GAP: &str = "  ";
 
@@ -28,18 +35,20 @@ enum Align {
 }
 
 /// The columns, in order: title and alignment.
-const COLUMNS: [(&str, Align); 8] = [
+const COLUMNS: [(&str, Align); 10] = [
     ("HOST", Align::Left),
     ("IP", Align::Left),
     ("MAC", Align::Left),
+    ("VENDOR", Align::Left),
     ("DOWN", Align::Right),
     ("UP", Align::Right),
     ("CONN", Align::Right),
+    ("DNS", Align::Right),
     ("LAN", Align::Right),
     ("TOP PROTOCOLS", Align::Left),
 ];
 
-type Row = [String; 8];
+type Row = [String; 10];
 
 /// Renders the table: a header line, one line per client (by download,
 /// largest first), and a totals line.
@@ -59,8 +68,12 @@ pub fn render_table(snapshot: &Snapshot) -> String {
     rows.push(COLUMNS.map(|(title, _)| title.to_string()));
     rows.extend(clients.iter().map(|c| client_row(c)));
     rows.push(totals_row(&clients));
+    // The line under each client row (none under the header and totals).
+    let mut notes: Vec<Option<String>> = vec![None];
+    notes.extend(clients.iter().map(|c| top_domains(c)));
+    notes.push(None);
 
-    let mut widths = [0_usize; 8];
+    let mut widths = [0_usize; 10];
     for row in &rows {
         for (width, cell) in widths.iter_mut().zip(row) {
             *width = (*width).max(cell.chars().count());
@@ -68,7 +81,7 @@ pub fn render_table(snapshot: &Snapshot) -> String {
     }
 
     let mut out = String::new();
-    for row in &rows {
+    for (row, note) in rows.iter().zip(&notes) {
         let mut line = String::new();
         for (i, ((cell, width), (_, align))) in row.iter().zip(widths).zip(COLUMNS).enumerate() {
             if i > 0 {
@@ -88,8 +101,28 @@ pub fn render_table(snapshot: &Snapshot) -> String {
         }
         out.push_str(line.trim_end());
         out.push('\n');
+        if let Some(note) = note {
+            out.push_str("       ");
+            out.push_str(note);
+            out.push('\n');
+        }
     }
     out
+}
+
+/// `domains: nflxvideo.net 88% www.netflix.com 7%`: the domains that carried
+/// most of the client's attributed bytes, if any.
+fn top_domains(c: &ClientSnapshot) -> Option<String> {
+    let shown = top_shares(
+        c.domains.iter().map(|d| {
+            (
+                d.domain.as_str(),
+                d.traffic.rx_bytes.saturating_add(d.traffic.tx_bytes),
+            )
+        }),
+        TOP_DOMAINS,
+    )?;
+    Some(format!("domains: {shown}"))
 }
 
 fn client_row(c: &ClientSnapshot) -> Row {
@@ -104,9 +137,13 @@ fn client_row(c: &ClientSnapshot) -> Row {
             .map_or_else(|| "-".to_string(), shown_hostname),
         c.ip.map_or_else(|| "-".to_string(), |ip| ip.to_string()),
         c.mac.map_or_else(|| "-".to_string(), |mac| mac.to_string()),
+        c.vendor
+            .as_deref()
+            .map_or_else(|| "-".to_string(), |v| shown_text(v, VENDOR_WIDTH)),
         human_bytes(bandwidth.rx_bytes),
         human_bytes(bandwidth.tx_bytes),
         format!("{total}/{}", c.connections_active),
+        c.dns.queries_total().to_string(),
         human_bytes(c.lan.rx_bytes.saturating_add(c.lan.tx_bytes)),
         top_protocols(
             c.protocols
@@ -118,6 +155,7 @@ fn client_row(c: &ClientSnapshot) -> Row {
 
 fn totals_row(clients: &[&ClientSnapshot]) -> Row {
     let (mut down, mut up, mut lan, mut total, mut active) = (0_u64, 0_u64, 0_u64, 0_u64, 0_u64);
+    let mut dns = 0_u64;
     let mut by_protocol: BTreeMap<&str, u64> = BTreeMap::new();
     for c in clients {
         let bandwidth = c.bandwidth();
@@ -127,6 +165,7 @@ fn totals_row(clients: &[&ClientSnapshot]) -> Row {
             .saturating_add(c.lan.rx_bytes)
             .saturating_add(c.lan.tx_bytes);
         active = active.saturating_add(c.connections_active);
+        dns = dns.saturating_add(c.dns.queries_total());
         for p in &c.protocols {
             total = total.saturating_add(p.connections);
             let sum = by_protocol.entry(p.protocol.as_str()).or_insert(0);
@@ -141,9 +180,11 @@ fn totals_row(clients: &[&ClientSnapshot]) -> Row {
         "TOTAL".to_string(),
         count,
         String::new(),
+        String::new(),
         human_bytes(down),
         human_bytes(up),
         format!("{total}/{active}"),
+        dns.to_string(),
         human_bytes(lan),
         top_protocols(by_protocol.into_iter()),
     ]
@@ -157,20 +198,26 @@ fn bytes_of(p: &ProtocolUsage) -> u64 {
 /// `HTTPS 71% QUIC 20% DNS 3%`: the protocols with most bytes (ties by
 /// name) and their share of all the bytes; `-` when nothing was sent.
 fn top_protocols<'a>(protocols: impl Iterator<Item = (&'a str, u64)>) -> String {
-    let mut protocols: Vec<(&str, u64)> = protocols.filter(|&(_, bytes)| bytes > 0).collect();
-    let all = protocols
+    top_shares(protocols, TOP_PROTOCOLS).unwrap_or_else(|| "-".to_string())
+}
+
+/// The `n` names with most bytes (ties by name) and their share of all the
+/// bytes; None when there were no bytes.
+fn top_shares<'a>(items: impl Iterator<Item = (&'a str, u64)>, n: usize) -> Option<String> {
+    let mut items: Vec<(&str, u64)> = items.filter(|&(_, bytes)| bytes > 0).collect();
+    let all = items
         .iter()
         .fold(0_u64, |sum, &(_, bytes)| sum.saturating_add(bytes));
     if all == 0 {
-        return "-".to_string();
+        return None;
     }
-    protocols.sort_by_key(|&(name, bytes)| (Reverse(bytes), name));
-    let shares: Vec<String> = protocols
+    items.sort_by_key(|&(name, bytes)| (Reverse(bytes), name));
+    let shares: Vec<String> = items
         .iter()
-        .take(TOP_PROTOCOLS)
-        .map(|&(name, bytes)| format!("{name} {}", percent(bytes, all)))
+        .take(n)
+        .map(|&(name, bytes)| format!("{} {}", shown_text(name, 40), percent(bytes, all)))
         .collect();
-    shares.join(" ")
+    Some(shares.join(" "))
 }
 
 /// `part` as a rounded whole percentage of `all` (> 0); `<1%` for a share
@@ -205,11 +252,17 @@ pub fn human_bytes(bytes: u64) -> String {
 /// A hostname made safe for one table cell: control characters shown as
 /// `?`, and cut to `HOSTNAME_WIDTH` characters.
 fn shown_hostname(name: &str) -> String {
-    let clean = name.chars().map(|c| if c.is_control() { '?' } else { c });
-    if name.chars().count() <= HOSTNAME_WIDTH {
+    shown_text(name, HOSTNAME_WIDTH)
+}
+
+/// Text made safe for the table: control characters shown as `?`, cut to
+/// `width` characters (ending in `…` when cut).
+fn shown_text(text: &str, width: usize) -> String {
+    let clean = text.chars().map(|c| if c.is_control() { '?' } else { c });
+    if text.chars().count() <= width {
         clean.collect()
     } else {
-        let mut cut: String = clean.take(HOSTNAME_WIDTH.saturating_sub(1)).collect();
+        let mut cut: String = clean.take(width.saturating_sub(1)).collect();
         cut.push('…');
         cut
     }
@@ -219,7 +272,7 @@ fn shown_hostname(name: &str) -> String {
 mod tests {
     use super::*;
     use crate::decode::Mac;
-    use crate::track::{Health, Traffic};
+    use crate::track::{DomainUsage, Health, NamedCount, Traffic};
     use std::net::IpAddr;
 
     const KIB: u64 = 1024;
@@ -257,6 +310,17 @@ mod tests {
         }
     }
 
+    fn domain(name: &str, rx_bytes: u64) -> DomainUsage {
+        DomainUsage {
+            domain: name.to_string(),
+            queries: 1,
+            traffic: lan(rx_bytes, 0),
+            connections: 1,
+            first_seen: 0.0,
+            last_seen: 0.0,
+        }
+    }
+
     fn lan(rx_bytes: u64, tx_bytes: u64) -> Traffic {
         Traffic {
             rx_bytes,
@@ -281,6 +345,22 @@ mod tests {
         ];
         laptop.connections_active = 6;
         laptop.lan = lan(2 * KIB, KIB);
+        laptop.vendor = Some("Apple".to_string());
+        laptop.dns.queries = vec![
+            NamedCount {
+                name: "A".into(),
+                count: 30,
+            },
+            NamedCount {
+                name: "AAAA".into(),
+                count: 10,
+            },
+        ];
+        // 3 MiB to youtube of 4 MiB attributed: 75 %, github 25 %.
+        laptop.domains = vec![
+            domain("www.youtube.com", 3 * MIB),
+            domain("github.com", MIB),
+        ];
 
         let mut phone = client(None, "192.168.1.57", [0xda, 0xa1, 0x19, 0x0b, 0xee, 0xf1]);
         phone.protocols = vec![
@@ -288,6 +368,10 @@ mod tests {
             usage("HTTPS", 1_000_000, 200_000, 5),
         ];
         phone.connections_active = 1;
+        phone.dns.queries = vec![NamedCount {
+            name: "A".into(),
+            count: 2,
+        }];
 
         let mut bridge = client(
             Some("hue-bridge"),
@@ -310,11 +394,12 @@ mod tests {
         // Totals: down 9,923,136 B = 9.46 MiB, up 1,783,604 B = 1.70 MiB,
         // HTTPS 9,588,608 of 11,706,740 B = 81.9 %, QUIC 17.9 %, DNS 0.18 %.
         let expected = "\
-HOST         IP            MAC                     DOWN         UP  CONN      LAN  TOP PROTOCOLS
-anna-laptop  192.168.1.23  3c:22:fb:12:34:56    8.5 MiB    1.5 MiB  55/6  3.0 KiB  HTTPS 80% QUIC 20% DNS <1%
--            192.168.1.57  da:a1:19:0b:ee:f1  976.6 KiB  195.8 KiB   7/1      0 B  HTTPS 100% DNS <1%
-hue-bridge   fd00::1:2     00:17:88:6a:01:02        0 B        0 B   0/0    512 B  -
-TOTAL        3 clients                          9.5 MiB    1.7 MiB  62/7  3.5 KiB  HTTPS 82% QUIC 18% DNS <1%
+HOST         IP            MAC                VENDOR       DOWN         UP  CONN  DNS      LAN  TOP PROTOCOLS
+anna-laptop  192.168.1.23  3c:22:fb:12:34:56  Apple     8.5 MiB    1.5 MiB  55/6   40  3.0 KiB  HTTPS 80% QUIC 20% DNS <1%
+       domains: www.youtube.com 75% github.com 25%
+-            192.168.1.57  da:a1:19:0b:ee:f1  -       976.6 KiB  195.8 KiB   7/1    2      0 B  HTTPS 100% DNS <1%
+hue-bridge   fd00::1:2     00:17:88:6a:01:02  -             0 B        0 B   0/0    0    512 B  -
+TOTAL        3 clients                                  9.5 MiB    1.7 MiB  62/7   42  3.5 KiB  HTTPS 82% QUIC 18% DNS <1%
 ";
         assert_eq!(render_table(&small_lan()), expected);
     }
@@ -322,8 +407,8 @@ TOTAL        3 clients                          9.5 MiB    1.7 MiB  62/7  3.5 Ki
     #[test]
     fn an_empty_snapshot_has_only_header_and_totals() {
         let expected = "\
-HOST   IP         MAC  DOWN   UP  CONN  LAN  TOP PROTOCOLS
-TOTAL  0 clients        0 B  0 B   0/0  0 B  -
+HOST   IP         MAC  VENDOR  DOWN   UP  CONN  DNS  LAN  TOP PROTOCOLS
+TOTAL  0 clients                0 B  0 B   0/0    0  0 B  -
 ";
         assert_eq!(render_table(&Snapshot::default()), expected);
     }
