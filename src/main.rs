@@ -156,6 +156,11 @@ struct TrackArgs {
     /// Idle timeout of flows of other IP protocols, seconds.
     #[arg(long, value_name = "SECONDS", default_value_t = 600)]
     other_timeout: u64,
+
+    /// Domains per client exported as Prometheus labels (the top ones by
+    /// bytes and by queries; the JSON API lists them all). 0: none.
+    #[arg(long, value_name = "N", default_value_t = 10)]
+    top_domains: usize,
 }
 
 impl TrackArgs {
@@ -195,6 +200,10 @@ impl TrackArgs {
                 other: seconds(self.other_timeout),
             },
             protocols,
+            export: lanwatch::track::ExportSettings {
+                top_domains: self.top_domains,
+                ..Default::default()
+            },
             ..TrackConfig::default()
         })
     }
