@@ -12,7 +12,10 @@
 pub mod clients;
 pub mod flows;
 pub mod fragments;
+pub mod identity;
 pub mod lan;
+pub mod leases;
+pub mod oui;
 pub mod protocols;
 pub mod publish;
 pub mod snapshot;
