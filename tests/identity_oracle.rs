@@ -108,10 +108,11 @@ fn offer(e: &mut Expected, name: &str, source: &'static str) {
     if host.is_empty() {
         return;
     }
-    if e.hostname
-        .as_ref()
-        .is_none_or(|(_, s)| rank(source) >= rank(s))
-    {
+    let replace = match &e.hostname {
+        Some((_, current)) => rank(source) >= rank(current),
+        None => true,
+    };
+    if replace {
         e.hostname = Some((host.to_string(), source));
     }
 }
