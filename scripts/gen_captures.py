@@ -605,6 +605,52 @@ def case_raw_ip():
     return cap, checks
 
 
+def case_dhcp_renewal():
+    cap = Capture()
+    c = mac(0x60)
+    old, new = Ep(c, "192.168.1.60"), Ep(c, "192.168.1.61")
+    ident = [("hostname", b"renewing-laptop"), ("vendor_class_id", b"dhcpcd-9.4.1:Linux-6.1.0:x86_64:GenuineIntel"),
+             ("param_req_list", [1, 121, 3, 6, 15, 119, 252])]
+    bcast = Ep(BCAST, "255.255.255.255")
+    unspec = Ep(c, "0.0.0.0")
+
+    def client(t, src, dst, msg, xid, **kw):
+        return cap.send(t, src, dst, UDP(sport=68, dport=67) / dhcp(1, msg, c, xid, **kw))
+
+    # The first lease: DISCOVER, OFFER, REQUEST, ACK for .60.
+    lan = client(0, unspec, bcast, "discover", 0x6001, opts=ident)
+    router_offer(cap, 1 * MS, c, old.ip, xid=0x6001)
+    lan += client(2 * MS, unspec, bcast, "request", 0x6001,
+                  opts=[("requested_addr", old.ip), ("server_id", ROUTER.ip), *ident])
+    router_offer(cap, 3 * MS, c, old.ip, xid=0x6001, msg="ack")
+    web = inet("198.51.100.10")
+    https = Tcp(cap, old, 50600, web, 443).handshake(10 * MS)
+    # Renewal at T1: unicast REQUEST from .60; the server has moved the pool and
+    # refuses it (NAK); the client starts over and is given .61.
+    dhcp_tx = client(60 * US, old, ROUTER, "request", 0x6002, ciaddr=old.ip, opts=ident)
+    nak = IP(src=ROUTER.ip, dst="255.255.255.255") / UDP(sport=67, dport=68) / dhcp(
+        2, "nak", c, 0x6002, opts=[("server_id", ROUTER.ip)])
+    cap.send_ip(60 * US + 1 * MS, R_MAC, BCAST, nak)
+    lan += client(60 * US + 2 * MS, unspec, bcast, "discover", 0x6003, opts=ident)
+    router_offer(cap, 60 * US + 3 * MS, c, new.ip, xid=0x6003)
+    lan += client(60 * US + 4 * MS, unspec, bcast, "request", 0x6003,
+                  opts=[("requested_addr", new.ip), ("server_id", ROUTER.ip), *ident])
+    router_offer(cap, 60 * US + 5 * MS, c, new.ip, xid=0x6003, msg="ack")
+    https += Tcp(cap, new, 50601, web, 443).handshake(61 * US)
+
+    def checks(e):
+        cl = e["clients"]
+        check(list(cl) == [c], "one client across the renewal")
+        check(cl[c]["ipv4"] == [old.ip, new.ip], "old and new address fold into the client")
+        p = cl[c]["protocols"]
+        check(p["HTTPS"]["tx_bytes"] + p["HTTPS"]["rx_bytes"] == https and p["HTTPS"]["connections"] == 2,
+              "HTTPS before and after the renewal")
+        check(p["DHCP"]["tx_bytes"] == dhcp_tx and p["DHCP"]["tx_packets"] == 1, "unicast renewal to the router")
+        check(cl[c]["lan"]["tx_bytes"] == lan and cl[c]["lan"]["tx_packets"] == 4, "broadcast DHCP is LAN")
+
+    return cap, checks
+
+
 CASES = {
     "vlan_qinq": case_vlan_qinq,
     "ipv6_ext_headers": case_ipv6_ext_headers,
@@ -618,6 +664,7 @@ CASES = {
     "multi_address_client": case_multi_address_client,
     "sll_cooked": case_sll_cooked,
     "raw_ip": case_raw_ip,
+    "dhcp_renewal": case_dhcp_renewal,
 }
 
 

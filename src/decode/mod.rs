@@ -34,6 +34,7 @@ pub mod ethernet;
 pub mod icmp;
 pub mod ipv4;
 pub mod ipv6;
+pub mod ndp;
 pub mod raw;
 pub mod sll;
 pub mod tcp;
