@@ -18,7 +18,9 @@ use lanwatch::decode::Mac;
 use lanwatch::export::{http, json, prometheus, table};
 use lanwatch::pipeline::Worker;
 use lanwatch::shutdown::Shutdown;
+use lanwatch::track::identity::IdentityConfig;
 use lanwatch::track::lan::Lan;
+use lanwatch::track::oui::OuiTable;
 use lanwatch::track::publish::{self, SnapshotReader};
 use lanwatch::track::{ProtocolTable, Timeouts, TrackConfig, Tracker};
 
@@ -157,6 +159,25 @@ struct TrackArgs {
     #[arg(long, value_name = "SECONDS", default_value_t = 600)]
     other_timeout: u64,
 
+    /// The router's DHCP lease file (dnsmasq `/tmp/dhcp.leases` or odhcpd
+    /// `/tmp/hosts/odhcpd`): host names for clients. Re-read when it changes.
+    #[arg(long, value_name = "FILE")]
+    leases: Option<PathBuf>,
+
+    /// The MAC vendor table (`OUI<TAB>Vendor` lines). Default:
+    /// /usr/share/lanwatch/oui.tsv if present, else a built-in table of
+    /// common consumer-device vendors.
+    #[arg(long, value_name = "FILE")]
+    oui: Option<PathBuf>,
+
+    /// Most device identities (DHCP, mDNS, lease names) kept.
+    #[arg(long, value_name = "N", default_value_t = 1024)]
+    max_devices: usize,
+
+    /// A client seen within this many seconds of the newest packet is active.
+    #[arg(long, value_name = "SECONDS", default_value_t = 300)]
+    active_window: u64,
+
     /// Domains per client exported as Prometheus labels (the top ones by
     /// bytes and by queries; the JSON API lists them all). 0: none.
     #[arg(long, value_name = "N", default_value_t = 10)]
@@ -200,6 +221,12 @@ impl TrackArgs {
                 other: seconds(self.other_timeout),
             },
             protocols,
+            identity: IdentityConfig {
+                max_devices: self.max_devices,
+                leases: self.leases.clone(),
+                oui: OuiTable::load_or_builtin(self.oui.as_deref()).map_err(|e| e.to_string())?,
+            },
+            active_window: seconds(self.active_window),
             export: lanwatch::track::ExportSettings {
                 top_domains: self.top_domains,
                 ..Default::default()

@@ -88,9 +88,12 @@ impl<'a> Worker<'a> {
         Ok(())
     }
 
+    /// Kernel counters, duplicates, and wall-clock housekeeping (the lease
+    /// file); run when idle and every few thousand frames.
     fn refresh_source_stats(&mut self, source: &mut dyn Source) {
         self.tracker.set_kernel_stats(source.kernel_stats());
         self.tracker.set_duplicates(source.skipped_duplicates());
+        self.tracker.refresh(SystemTime::now());
     }
 
     #[inline]

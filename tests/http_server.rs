@@ -47,6 +47,7 @@ fn home_lan(generation: u64) -> Snapshot {
         connections_active: 3,
         dns: Default::default(),
         domains: Vec::new(),
+        identity: Default::default(),
     };
     let sensor = ClientSnapshot {
         mac: None,
@@ -63,6 +64,7 @@ fn home_lan(generation: u64) -> Snapshot {
         connections_active: 0,
         dns: Default::default(),
         domains: Vec::new(),
+        identity: Default::default(),
     };
     Snapshot {
         clients: vec![laptop, sensor],

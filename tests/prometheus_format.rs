@@ -127,6 +127,7 @@ fn home_lan() -> Snapshot {
             domain("github.com", 30, (800_000, 90_000), 6),
             domain("ads.example", 50, (0, 0), 0),
         ],
+        identity: Default::default(),
     };
     let phone = ClientSnapshot {
         mac: Some(Mac([0xda, 0xa1, 0x19, 0x0b, 0xee, 0xf1])),
@@ -146,6 +147,7 @@ fn home_lan() -> Snapshot {
         connections_active: 4,
         dns: Default::default(),
         domains: Vec::new(),
+        identity: Default::default(),
     };
     let ipv6_only = ClientSnapshot {
         mac: Some(Mac([0x00, 0x17, 0x88, 0x6a, 0x01, 0x02])),
@@ -169,6 +171,7 @@ fn home_lan() -> Snapshot {
         connections_active: 0,
         dns: Default::default(),
         domains: Vec::new(),
+        identity: Default::default(),
     };
     let no_mac = ClientSnapshot {
         mac: None,
@@ -185,6 +188,7 @@ fn home_lan() -> Snapshot {
         connections_active: 1,
         dns: Default::default(),
         domains: Vec::new(),
+        identity: Default::default(),
     };
     Snapshot {
         clients: vec![phone, laptop, no_mac, ipv6_only],
@@ -207,6 +211,7 @@ fn home_lan() -> Snapshot {
             flow_evictions: 3,
             domain_evictions: 0,
             dns_answer_evictions: 0,
+            device_evictions: 0,
             dns_messages: 0,
             dns_malformed: 0,
             dns_answers: 0,
@@ -403,6 +408,11 @@ fn expected_series(s: &Snapshot) -> Series {
         "lanwatch_evictions_total",
         labels(&[("table", "dns_answers")]),
         h.dns_answer_evictions as f64,
+    );
+    put(
+        "lanwatch_evictions_total",
+        labels(&[("table", "devices")]),
+        h.device_evictions as f64,
     );
     let parsed_dns = h.dns_messages - h.dns_malformed;
     put(

@@ -509,6 +509,11 @@ pub fn render(snapshot: &Snapshot) -> String {
         &["dns_answers"],
         Value::Int(h.dns_answer_evictions),
     );
+    out.sample(
+        &LANWATCH_EVICTIONS,
+        &["devices"],
+        Value::Int(h.device_evictions),
+    );
 
     out.family(&LANWATCH_DNS_MESSAGES);
     let parsed = h.dns_messages.saturating_sub(h.dns_malformed);
@@ -840,6 +845,7 @@ mod tests {
             connections_active: 0,
             dns: Default::default(),
             domains: Vec::new(),
+            identity: Default::default(),
         }
     }
 
@@ -1034,6 +1040,7 @@ mod tests {
             flow_evictions: 11,
             domain_evictions: 0,
             dns_answer_evictions: 0,
+            device_evictions: 0,
             dns_messages: 0,
             dns_malformed: 0,
             dns_answers: 0,
@@ -1065,6 +1072,7 @@ mod tests {
                 r#"lanwatch_evictions_total{table="flows"} 11"#,
                 r#"lanwatch_evictions_total{table="domains"} 0"#,
                 r#"lanwatch_evictions_total{table="dns_answers"} 0"#,
+                r#"lanwatch_evictions_total{table="devices"} 0"#,
             ]
         );
         for (name, expected) in [

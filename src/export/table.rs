@@ -307,6 +307,7 @@ mod tests {
             connections_active: 0,
             dns: Default::default(),
             domains: Vec::new(),
+            identity: Default::default(),
         }
     }
 

@@ -796,6 +796,7 @@ mod tests {
                 dst_port: ports.1,
             },
             payload,
+            headers_cut: false,
         }
     }
 
@@ -1110,6 +1111,7 @@ mod tests {
                 code: 0,
             },
             payload: &body,
+            headers_cut: false,
         };
         let mut t = table();
         let b = t.observe_ip(1, &link("00:60:97:07:69:ea", "00:00:86:05:80:da"), &p);

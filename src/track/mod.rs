@@ -33,13 +33,15 @@ pub use flows::Timeouts;
 pub use protocols::{ProtocolId, ProtocolTable};
 pub use snapshot::{
     BypassSnapshot, ClientSnapshot, Direction, DnsSnapshot, DomainUsage, ExportSettings, Health,
-    LatencySnapshot, NamedCount, PacketOutcomes, ProtocolUsage, Snapshot, Traffic,
+    IdentitySnapshot, LatencySnapshot, NamedCount, PacketOutcomes, ProtocolUsage, Snapshot,
+    Traffic,
 };
 
 use clients::ClientTable;
 use dns::{DnsConfig, DnsTracker, Endpoints, MessageRole, StreamKey};
 use flows::{FlowKey, FlowPacket, FlowTable, HelloState};
 use fragments::FragmentCache;
+use identity::{AddressBinding, Identities, IdentityConfig};
 use lan::{is_group_ip, Lan};
 
 /// The router is rarely more than a couple of MACs; learning stops here so
@@ -60,6 +62,9 @@ pub struct TrackConfig {
     pub timeouts: Timeouts,
     pub protocols: ProtocolTable,
     pub dns: DnsConfig,
+    pub identity: IdentityConfig,
+    /// A client seen within this long of the newest packet is active.
+    pub active_window: u64,
     pub export: ExportSettings,
 }
 
@@ -74,6 +79,8 @@ impl Default for TrackConfig {
             timeouts: Timeouts::default(),
             protocols: ProtocolTable::default(),
             dns: DnsConfig::default(),
+            identity: IdentityConfig::default(),
+            active_window: 300 * 1_000_000_000,
             export: ExportSettings::default(),
         }
     }
@@ -103,6 +110,8 @@ pub struct Tracker {
     hellos: HashMap<FlowKey, ClientHelloAssembler, foldhash::fast::RandomState>,
     /// The protocols whose connections are DNS over TLS/QUIC.
     dot_protocols: Vec<ProtocolId>,
+    identities: Identities,
+    active_window: u64,
     export: ExportSettings,
 }
 
@@ -132,6 +141,8 @@ impl Tracker {
             dns_messages: Vec::new(),
             hellos: HashMap::default(),
             dot_protocols,
+            identities: Identities::new(config.identity),
+            active_window: config.active_window,
             export: config.export,
         }
     }
@@ -155,8 +166,15 @@ impl Tracker {
     pub fn process_decoded(&mut self, ts_nanos: u64, decoded: &Decoded<'_>) {
         self.advance_time(ts_nanos);
         match decoded.network {
-            Network::Ip(ip) => self.account_ip(&decoded.link, &ip),
+            Network::Ip(ip) => {
+                let binding = self.identities.observe_ip(self.now, &decoded.link, &ip);
+                self.account_ip(&decoded.link, &ip);
+                if let Some(binding) = binding {
+                    self.apply_binding(binding);
+                }
+            }
             Network::Arp(arp) => {
+                self.identities.observe_arp(self.now, &arp);
                 self.outcomes.not_ip = self.outcomes.not_ip.wrapping_add(1);
                 let sender = IpAddr::V4(arp.sender_ip);
                 if is_unicast(sender) && self.lan.contains(sender) && !arp.sender_mac.is_group() {
@@ -165,6 +183,27 @@ impl Tracker {
             }
             Network::Other { .. } => self.outcomes.not_ip = self.outcomes.not_ip.wrapping_add(1),
         }
+    }
+
+    /// An address that DHCP or neighbour discovery gave a MAC: the client
+    /// (if known) now uses it, so a renewal that changes the address moves
+    /// the client's `ip`. Clients are not created from such messages alone.
+    fn apply_binding(&mut self, binding: AddressBinding) {
+        let AddressBinding { mac, ip } = binding;
+        if !self.lan.contains(ip) || !is_unicast(ip) || self.is_router(mac) {
+            return;
+        }
+        if let Some(client) = self.clients.get_mut(&ClientKey::Mac(mac)) {
+            client.note_address(ip);
+        }
+        if self.neighbours.get(&ip) != Some(&mac) {
+            self.learn_neighbour(ip, mac);
+        }
+    }
+
+    /// Wall-clock housekeeping: re-reads the lease file if it changed.
+    pub fn refresh(&mut self, wall_now: std::time::SystemTime) {
+        self.identities.refresh(wall_now);
     }
 
     /// Declares a MAC to be the router's (capture interfaces, `--router-mac`).
@@ -314,6 +353,7 @@ impl Tracker {
         }
         if let (true, Some(mac)) = (new_address, key.mac()) {
             self.learn_neighbour(ip, mac);
+            self.identities.observe_binding(self.now, mac, ip);
         }
         index
     }
@@ -675,13 +715,15 @@ impl Tracker {
                 let mut ipv6 = c.ipv6.clone();
                 ipv6.sort();
                 let mac = c.key.mac();
+                let device = mac.and_then(|m| self.identities.get(&m));
+                let text = |s: Option<&str>| s.map(str::to_string);
                 ClientSnapshot {
                     mac,
                     ip: c.label_ip(),
                     ipv4,
                     ipv6,
-                    hostname: None,
-                    vendor: None,
+                    hostname: text(device.and_then(|d| d.hostname())),
+                    vendor: text(mac.and_then(|m| self.identities.vendor(&m))),
                     randomized_mac: mac.is_some_and(|m| m.is_locally_administered()),
                     first_seen: nanos_to_seconds(c.first_seen),
                     last_seen: nanos_to_seconds(c.last_seen),
@@ -690,6 +732,16 @@ impl Tracker {
                     connections_active: c.connections_active,
                     dns: dns_snapshot(&c.dns, self.now),
                     domains: domain_usage(&c.dns),
+                    identity: IdentitySnapshot {
+                        hostname_source: device
+                            .and_then(|d| d.hostname_source)
+                            .map(|s| s.label().to_string()),
+                        dhcp_vendor_class: text(
+                            device.and_then(|d| d.dhcp_vendor_class.as_deref()),
+                        ),
+                        dhcp_fingerprint: text(device.and_then(|d| d.dhcp_fingerprint.as_deref())),
+                        active: self.now.saturating_sub(c.last_seen) <= self.active_window,
+                    },
                 }
             })
             .collect();
@@ -709,6 +761,7 @@ impl Tracker {
                     .wrapping_add(c.dns.domain_evictions)
             }),
             dns_answer_evictions: self.dns.stats.answers_evicted,
+            device_evictions: self.identities.evictions(),
             dns_messages: self.dns.stats.messages,
             dns_malformed: self.dns.stats.malformed,
             dns_answers: self.dns.answers_len() as u64,

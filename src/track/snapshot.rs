@@ -94,6 +94,21 @@ pub struct ClientSnapshot {
     /// Domains the client queried or reached, most bytes first (then most
     /// queries, then name).
     pub domains: Vec<DomainUsage>,
+    /// Where the identity came from, beyond hostname and vendor.
+    pub identity: IdentitySnapshot,
+}
+
+/// What DHCP and friends said about a device.
+#[derive(Clone, Debug, Default, PartialEq, Eq, Serialize)]
+pub struct IdentitySnapshot {
+    /// `dhcp`, `dhcp_fqdn`, `dhcpv6_fqdn`, `mdns` or `lease_file`.
+    pub hostname_source: Option<String>,
+    /// DHCP option 60.
+    pub dhcp_vendor_class: Option<String>,
+    /// DHCP option 55, the parameter request list: a fingerprint of the OS.
+    pub dhcp_fingerprint: Option<String>,
+    /// Seen within the activity window before the newest packet.
+    pub active: bool,
 }
 
 /// A count under a name (a query type, an rcode).
@@ -216,6 +231,8 @@ pub struct Health {
     pub domain_evictions: u64,
     /// DNS answer addresses evicted before they expired.
     pub dns_answer_evictions: u64,
+    /// Device identities (DHCP, mDNS, lease file) evicted.
+    pub device_evictions: u64,
     /// DNS messages seen (port 53 and mDNS), and how many did not parse.
     pub dns_messages: u64,
     pub dns_malformed: u64,
