@@ -37,6 +37,7 @@ cases!(
     multi_address_client,
     sll_cooked,
     raw_ip,
+    dhcp_renewal,
 );
 
 #[test]

@@ -529,5 +529,52 @@ fn a_dhcp_renewal_moves_the_clients_address() {
     let want: serde_json::Value =
         serde_json::from_str(&std::fs::read_to_string(json).unwrap()).unwrap();
     let ours = common::lanwatch_json(std::slice::from_ref(&capture), &[]);
-    common::assert_accounting_matches(&[capture], &ours, &want);
+    common::assert_accounting_matches(std::slice::from_ref(&capture), &ours, &want);
+
+    // End to end: the daemon's client carries the renewed address as its
+    // `ip` and the DHCP host name.
+    let served = ours["clients"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|c| c["mac"] == client.to_string())
+        .expect("the renewing client is listed");
+    assert_eq!(served["ip"], acks.last().unwrap().2.to_string());
+    assert_eq!(served["hostname"], "renewing-laptop");
+}
+
+/// End to end: every client of the sample that sent a DHCP host name is
+/// served with the name tshark reads from its DHCP messages, and a vendor.
+#[test]
+fn the_sample_replay_names_every_dhcp_client_as_tshark_reads_it() {
+    common::require_tool("tshark", "tshark");
+    let capture = common::repo_file("samples/home-lan.pcap");
+    let out = std::process::Command::new("tshark")
+        .arg("-r")
+        .arg(&capture)
+        .args(["-Y", "dhcp.option.hostname", "-T", "fields"])
+        .args(["-e", "dhcp.hw.mac_addr", "-e", "dhcp.option.hostname"])
+        .output()
+        .unwrap();
+    let mut names = BTreeMap::new();
+    for line in String::from_utf8_lossy(&out.stdout).lines() {
+        if let Some((mac, name)) = line.split_once('\t') {
+            names.insert(mac.to_string(), name.to_string());
+        }
+    }
+    assert!(
+        names.len() >= 5,
+        "the sample's clients send host names: {names:?}"
+    );
+    let ours = common::lanwatch_json(&[capture], &[]);
+    for client in ours["clients"].as_array().unwrap() {
+        let mac = client["mac"].as_str().unwrap_or_default();
+        if let Some(name) = names.get(mac) {
+            assert_eq!(client["hostname"], name.as_str(), "{mac}");
+            assert_eq!(client["hostname_source"], "dhcp", "{mac}");
+        }
+        if client["randomized_mac"] == false {
+            assert!(client["vendor"].is_string(), "{mac} has a vendor");
+        }
+    }
 }
