@@ -143,6 +143,7 @@ fn home_lan() -> Snapshot {
             snapshot_duration_seconds: 0.000_183,
             resident_memory_bytes: 6_291_456,
             start_time_seconds: 1_764_057_000.125,
+            flow_offload: None,
         },
     }
 }

@@ -13,6 +13,7 @@ use std::str::FromStr;
 use serde::Serialize;
 
 use crate::decode::Mac;
+use crate::track::snapshot::FlowOffload;
 use crate::track::{ClientSnapshot, Health, Snapshot, Traffic};
 
 /// `GET /api/v1/clients`: every client.
@@ -240,6 +241,9 @@ struct HealthView {
     packets: PacketsView,
     kernel: KernelView,
     tables: TablesView,
+    /// Live capture only: flow offloading as last detected.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    flow_offload: Option<FlowOffload>,
 }
 
 #[derive(Serialize)]
@@ -303,6 +307,7 @@ impl HealthView {
                     evictions: h.flow_evictions,
                 },
             },
+            flow_offload: h.flow_offload,
         }
     }
 }
@@ -429,6 +434,7 @@ mod tests {
                 snapshot_duration_seconds: 0.5,
                 resident_memory_bytes: 4096,
                 start_time_seconds: 1_764_057_000.0,
+                flow_offload: None,
             },
         };
         assert_eq!(
