@@ -11,6 +11,10 @@
 //!    privileges back (set-uid binaries, file capabilities);
 //! 2. `setgroups` to the one group, then `setresgid`, then `setresuid` (in
 //!    that order: changing groups needs the privileges the last step loses);
+//!    each step is skipped when it is already so — procd's jail starts the
+//!    daemon as the target user with only an ambient CAP_NET_RAW, and then
+//!    there is nothing to switch (nor CAP_SETUID to switch with), only
+//!    capabilities to give up;
 //! 3. clear every capability set of the calling thread (`capset` to zero):
 //!    leaving uid 0 already clears them, but a process started non-root with
 //!    ambient capabilities would otherwise keep them;
@@ -102,6 +106,7 @@ impl Credentials {
                 })
             }
         };
+        let (uids, gids, groups) = current_ids();
         // SAFETY: plain syscalls with integer arguments, and a pointer to a
         // one-element array that outlives the setgroups call.
         unsafe {
@@ -109,10 +114,16 @@ impl Credentials {
                 "prctl(PR_SET_NO_NEW_PRIVS)",
                 libc::prctl(libc::PR_SET_NO_NEW_PRIVS, 1, 0, 0, 0),
             )?;
-            let groups = [self.gid];
-            step("setgroups", libc::setgroups(1, groups.as_ptr()))?;
-            step("setresgid", libc::setresgid(self.gid, self.gid, self.gid))?;
-            step("setresuid", libc::setresuid(self.uid, self.uid, self.uid))?;
+            if !(groups.is_empty() || groups == [self.gid]) {
+                let groups = [self.gid];
+                step("setgroups", libc::setgroups(1, groups.as_ptr()))?;
+            }
+            if gids != [self.gid; 3] {
+                step("setresgid", libc::setresgid(self.gid, self.gid, self.gid))?;
+            }
+            if uids != [self.uid; 3] {
+                step("setresuid", libc::setresuid(self.uid, self.uid, self.uid))?;
+            }
         }
         clear_capabilities().map_err(|source| PrivilegeError::Step {
             target: self.to_string(),
@@ -164,6 +175,24 @@ pub fn forbid_new_privileges() -> io::Result<()> {
     } else {
         Err(io::Error::last_os_error())
     }
+}
+
+/// The real/effective/saved uids and gids and the supplementary groups.
+fn current_ids() -> ([libc::uid_t; 3], [libc::gid_t; 3], Vec<libc::gid_t>) {
+    let (mut ur, mut ue, mut us) = (0, 0, 0);
+    let (mut gr, mut ge, mut gs) = (0, 0, 0);
+    // SAFETY: getresuid/getresgid write three ids through valid pointers.
+    unsafe {
+        libc::getresuid(&mut ur, &mut ue, &mut us);
+        libc::getresgid(&mut gr, &mut ge, &mut gs);
+    }
+    let mut groups = vec![0 as libc::gid_t; 256];
+    let len = libc::c_int::try_from(groups.len()).unwrap_or(0);
+    // SAFETY: `groups` has room for `len` entries.
+    let n = unsafe { libc::getgroups(len, groups.as_mut_ptr()) };
+    // On failure (more than 256 groups) keep a list that forces setgroups.
+    groups.truncate(usize::try_from(n).unwrap_or(256));
+    ([ur, ue, us], [gr, ge, gs], groups)
 }
 
 /// Capability sets of a process, from `/proc/PID/status`.
