@@ -374,3 +374,23 @@ fn feed_json_files_parse() {
         }
     }
 }
+
+#[test]
+fn luci_views_parse_and_extend_view() {
+    require_tool("node", "nodejs");
+    let mut views = Vec::new();
+    feed_files(&root_dir().join("openwrt-feed/luci"), "js", &mut views);
+    assert_eq!(views.len(), 2, "clients and settings: {views:?}");
+    for view in views {
+        let out = Command::new("node").arg("--check").arg(&view).output().unwrap();
+        assert!(
+            out.status.success(),
+            "{}: {}",
+            view.display(),
+            String::from_utf8_lossy(&out.stderr)
+        );
+        let text = fs::read_to_string(&view).unwrap();
+        assert!(text.contains("'require view';"), "{}", view.display());
+        assert!(text.contains("return view.extend({"), "{}", view.display());
+    }
+}
