@@ -446,6 +446,8 @@ fn families_follow_the_design_table_with_their_types() {
         ("lanwatch_packets_total", "counter"),
         ("lanwatch_kernel_packets_total", "counter"),
         ("lanwatch_kernel_drops_total", "counter"),
+        ("lanwatch_flow_offload", "gauge"),
+        ("lanwatch_capture_incomplete", "gauge"),
         ("lanwatch_clients", "gauge"),
         ("lanwatch_clients_max", "gauge"),
         ("lanwatch_flows", "gauge"),

@@ -334,16 +334,18 @@ pub fn render(snapshot: &Snapshot) -> String {
     out.single(&LANWATCH_KERNEL_DROPS, Value::Int(h.kernel_drops));
 
     // Families without samples in a replay, where offloading does not apply.
+    let gauge = |on: bool| Value::Int(u64::from(on));
     out.family(&LANWATCH_FLOW_OFFLOAD);
-    out.family(&LANWATCH_CAPTURE_INCOMPLETE);
     if let Some(offload) = h.flow_offload {
-        let gauge = |on: bool| Value::Int(u64::from(on));
         for (kind, on) in [
             ("software", offload.software),
             ("hardware", offload.hardware),
         ] {
             out.sample(&LANWATCH_FLOW_OFFLOAD, &[kind], gauge(on));
         }
+    }
+    out.family(&LANWATCH_CAPTURE_INCOMPLETE);
+    if let Some(offload) = h.flow_offload {
         out.sample(&LANWATCH_CAPTURE_INCOMPLETE, &[], gauge(offload.incomplete));
     }
     out.single(&LANWATCH_CLIENTS, Value::Int(h.clients));
@@ -877,6 +879,24 @@ mod tests {
             samples_of(&live, "lanwatch_capture_incomplete"),
             ["lanwatch_capture_incomplete 1"]
         );
+        // Each family's samples come right after its own TYPE line.
+        let lines: Vec<&str> = live.lines().collect();
+        for (family, first) in [
+            (
+                "lanwatch_flow_offload",
+                r#"lanwatch_flow_offload{kind="software"} 1"#,
+            ),
+            (
+                "lanwatch_capture_incomplete",
+                "lanwatch_capture_incomplete 1",
+            ),
+        ] {
+            let at = lines
+                .iter()
+                .position(|l| *l == format!("# TYPE {family} gauge"))
+                .unwrap();
+            assert_eq!(lines[at + 1], first);
+        }
     }
 
     #[test]
