@@ -382,7 +382,11 @@ fn luci_views_parse_and_extend_view() {
     feed_files(&root_dir().join("openwrt-feed/luci"), "js", &mut views);
     assert_eq!(views.len(), 2, "clients and settings: {views:?}");
     for view in views {
-        let out = Command::new("node").arg("--check").arg(&view).output().unwrap();
+        let out = Command::new("node")
+            .arg("--check")
+            .arg(&view)
+            .output()
+            .unwrap();
         assert!(
             out.status.success(),
             "{}: {}",
