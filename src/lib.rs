@@ -4,10 +4,14 @@
 //! `decode` turns them into zero-copy views, `track` keeps the bounded
 //! per-client state, and `export` renders snapshots of that state.
 //! `pipeline` ties the four together so live capture and replay share one path.
+//! `config` reads the OpenWrt configuration and `privileges` drops root once
+//! the sockets are open.
 
 pub mod capture;
+pub mod config;
 pub mod decode;
 pub mod export;
 pub mod pipeline;
+pub mod privileges;
 pub mod shutdown;
 pub mod track;

@@ -14,9 +14,12 @@ use ipnet::IpNet;
 
 use lanwatch::capture::file::CaptureFile;
 use lanwatch::capture::live::{LiveCapture, LiveOptions};
+use lanwatch::capture::offload;
+use lanwatch::config;
 use lanwatch::decode::Mac;
 use lanwatch::export::{http, json, prometheus, table};
 use lanwatch::pipeline::Worker;
+use lanwatch::privileges::{self, Credentials};
 use lanwatch::shutdown::Shutdown;
 use lanwatch::track::identity::IdentityConfig;
 use lanwatch::track::lan::Lan;
@@ -51,6 +54,40 @@ enum Command {
     Capture(CaptureArgs),
     /// Run capture files through the pipeline and print the final state.
     Replay(ReplayArgs),
+    /// Validate an OpenWrt configuration (/etc/config/lanwatch) and print
+    /// what the service would do: the devices, the API address and the
+    /// exact `lanwatch capture` command line.
+    CheckConfig(CheckConfigArgs),
+}
+
+#[derive(Args)]
+struct CheckConfigArgs {
+    /// The UCI configuration file.
+    #[arg(value_name = "FILE", default_value = config::DEFAULT_PATH)]
+    file: PathBuf,
+
+    /// Print only the command line, one argument per line.
+    #[arg(long)]
+    args: bool,
+
+    /// netifd's `ubus call network.interface dump` output to resolve
+    /// networks with, instead of asking ubus (to check a config away from
+    /// the router).
+    #[arg(long, value_name = "FILE")]
+    interfaces_dump: Option<PathBuf>,
+
+    /// Where sysfs is (bridge member ports are read below it).
+    #[arg(long, value_name = "DIR", default_value = "/sys")]
+    sysfs: PathBuf,
+
+    /// The firewall configuration (its `wan` zone is never served on).
+    /// Default: `firewall` beside FILE.
+    #[arg(long, value_name = "FILE")]
+    firewall: Option<PathBuf>,
+
+    /// The program the command line starts with.
+    #[arg(long, value_name = "PATH", default_value = config::INSTALLED_PROGRAM)]
+    program: String,
 }
 
 #[derive(Args)]
@@ -71,6 +108,26 @@ struct CaptureArgs {
     /// Do not put the interfaces into promiscuous mode.
     #[arg(long)]
     no_promisc: bool,
+
+    /// Once the capture sockets are open and the HTTP listener is bound,
+    /// switch to this user (name or uid) and keep no capabilities.
+    #[arg(long, value_name = "NAME")]
+    user: Option<String>,
+
+    /// The group to switch to with --user (default: the user's primary
+    /// group).
+    #[arg(long, value_name = "NAME", requires = "user")]
+    group: Option<String>,
+
+    /// Leave this client out of every table (repeatable). Not implemented
+    /// yet: accepted and logged, no effect.
+    #[arg(long = "exclude-mac", value_name = "MAC")]
+    exclude_macs: Vec<Mac>,
+
+    /// Do not export DNS names. Not implemented yet: accepted and logged,
+    /// no effect.
+    #[arg(long)]
+    no_dns_names: bool,
 
     #[command(flatten)]
     track: TrackArgs,
@@ -242,6 +299,7 @@ fn main() -> ExitCode {
     let result = match cli.command {
         Command::Capture(args) => run_capture(args),
         Command::Replay(args) => run_replay(args),
+        Command::CheckConfig(args) => run_check_config(args),
     };
     match result {
         Ok(code) => code,
@@ -274,7 +332,18 @@ fn start_server(
     shutdown: &Shutdown,
 ) -> Result<JoinHandle<()>, String> {
     let listener = http::bind(listen).map_err(|e| e.to_string())?;
-    tracing::info!(%listen, "serving /metrics and /api/v1");
+    serve(listener, reader, shutdown)
+}
+
+/// Serves on an already bound listener from a thread of its own.
+fn serve(
+    listener: std::net::TcpListener,
+    reader: SnapshotReader,
+    shutdown: &Shutdown,
+) -> Result<JoinHandle<()>, String> {
+    if let Ok(listen) = listener.local_addr() {
+        tracing::info!(%listen, "serving /metrics and /api/v1");
+    }
     let shutdown = shutdown.clone();
     std::thread::Builder::new()
         .name("http".into())
@@ -297,6 +366,17 @@ fn shutdown_on_signals() -> Result<Shutdown, String> {
 }
 
 fn run_capture(args: CaptureArgs) -> Result<ExitCode, String> {
+    // Look the user up before opening anything, so a typo fails at once.
+    let credentials = match &args.user {
+        Some(user) => {
+            let c = Credentials::resolve(user, args.group.as_deref()).map_err(|e| e.to_string())?;
+            // Per thread: set before any thread is started.
+            privileges::forbid_new_privileges().map_err(|e| e.to_string())?;
+            Some(c)
+        }
+        None => None,
+    };
+    warn_not_implemented(&args);
     let shutdown = shutdown_on_signals()?;
     let options = LiveOptions {
         snaplen: args.snaplen,
@@ -314,14 +394,111 @@ fn run_capture(args: CaptureArgs) -> Result<ExitCode, String> {
         tracker.add_router_mac(*mac);
     }
     let (publisher, reader) = publish::channel();
-    let server = start_server(args.listen, reader, &shutdown)?;
+    // The first look at flow offloading runs with the privileges `nft`
+    // may need; the re-checks run as whoever lanwatch is by then.
+    let capture_ifaces = offload::describe_interfaces(&args.interfaces);
+    let first_offload = offload::assess(&offload::gather(), &capture_ifaces);
+    let listener = http::bind(args.listen).map_err(|e| e.to_string())?;
+    if let Some(credentials) = &credentials {
+        credentials.drop_privileges().map_err(|e| e.to_string())?;
+        tracing::info!(user = %credentials, "dropped privileges: no capabilities left");
+    }
+    let offload_cell = offload::Monitor::start(first_offload, &args.interfaces, &shutdown)
+        .map_err(|e| format!("cannot start the flow offload monitor: {e}"))?;
+    let server = serve(listener, reader, &shutdown)?;
     tracing::info!(interfaces = ?args.interfaces, "capturing");
     let mut worker = Worker::new(&mut tracker, Some(&publisher));
+    worker.flow_offload = Some(offload_cell);
     let result = worker.run(&mut source, &shutdown);
     shutdown.trigger();
     let _ = server.join();
     result.map_err(|e| e.to_string())?;
     tracing::info!(frames = worker.frames, "stopped");
+    Ok(ExitCode::SUCCESS)
+}
+
+/// Logs, once at start-up, each accepted option that does nothing yet.
+fn warn_not_implemented(args: &CaptureArgs) {
+    if !args.exclude_macs.is_empty() {
+        tracing::warn!(macs = ?args.exclude_macs, "--exclude-mac is not implemented yet; these clients are still counted");
+    }
+    if args.no_dns_names {
+        tracing::warn!("--no-dns-names is not implemented yet; DNS names are exported as usual");
+    }
+}
+
+fn run_check_config(args: CheckConfigArgs) -> Result<ExitCode, String> {
+    let file = args.file.display().to_string();
+    let text = std::fs::read_to_string(&args.file).map_err(|e| format!("{file}: {e}"))?;
+    let settings = match config::Settings::from_text(&text) {
+        Ok(s) => s,
+        Err(errors) => {
+            for e in &errors {
+                eprintln!("{file}: {e}");
+            }
+            eprintln!("{file}: invalid ({} problem(s))", errors.len());
+            return Ok(ExitCode::FAILURE);
+        }
+    };
+    let firewall_path = args.firewall.clone().unwrap_or_else(|| {
+        args.file
+            .parent()
+            .unwrap_or(std::path::Path::new("."))
+            .join("firewall")
+    });
+    let firewall = std::fs::read_to_string(&firewall_path).ok();
+    let mut remarks = Vec::new();
+    let dump = match &args.interfaces_dump {
+        Some(path) => {
+            std::fs::read_to_string(path).map_err(|e| format!("{}: {e}", path.display()))?
+        }
+        None => match std::process::Command::new("ubus")
+            .args(["call", "network.interface", "dump"])
+            .stderr(std::process::Stdio::null())
+            .output()
+        {
+            Ok(out) if out.status.success() => String::from_utf8_lossy(&out.stdout).into_owned(),
+            outcome => {
+                let why = match outcome {
+                    Ok(out) => format!("exit status {}", out.status),
+                    Err(e) => e.to_string(),
+                };
+                remarks.push(format!(
+                    "netifd not reachable (ubus call network.interface dump: {why}); \
+                     networks cannot be resolved (see --interfaces-dump)"
+                ));
+                r#"{"interface":[]}"#.to_string()
+            }
+        },
+    };
+    let system = config::System::new(&dump, &args.sysfs, firewall.as_deref())?;
+    let plan = match config::plan(&settings, &system, &args.program) {
+        Ok(plan) => plan,
+        Err(e) => {
+            for remark in &remarks {
+                eprintln!("{file}: note: {remark}");
+            }
+            eprintln!("{file}: {e}");
+            eprintln!("{file}: invalid (1 problem)");
+            return Ok(ExitCode::FAILURE);
+        }
+    };
+    if args.args {
+        for arg in &plan.args {
+            println!("{arg}");
+        }
+        return Ok(ExitCode::SUCCESS);
+    }
+    if let Some(user) = &settings.user {
+        if let Err(e) = Credentials::resolve(user, settings.group.as_deref()) {
+            remarks.push(format!("{e} on this system (the package creates it)"));
+        }
+    }
+    println!("{file}: valid");
+    print!("{plan}");
+    for remark in &remarks {
+        println!("note:         {remark}");
+    }
     Ok(ExitCode::SUCCESS)
 }
 

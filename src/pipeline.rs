@@ -7,6 +7,7 @@
 
 use std::time::{SystemTime, UNIX_EPOCH};
 
+use crate::capture::offload::OffloadCell;
 use crate::capture::{CaptureError, Next, Source};
 use crate::export::prometheus;
 use crate::shutdown::Shutdown;
@@ -44,6 +45,8 @@ pub struct Worker<'a> {
     pub process: ProcessInfo,
     /// Frames handed to the tracker so far.
     pub frames: u64,
+    /// Flow offloading as a monitor thread last saw it (live capture).
+    pub flow_offload: Option<OffloadCell>,
 }
 
 impl<'a> Worker<'a> {
@@ -53,6 +56,7 @@ impl<'a> Worker<'a> {
             publisher,
             process: ProcessInfo::now(),
             frames: 0,
+            flow_offload: None,
         }
     }
 
@@ -117,6 +121,7 @@ impl<'a> Worker<'a> {
         let mut snapshot = self.tracker.snapshot();
         snapshot.health.start_time_seconds = self.process.start_time_seconds;
         snapshot.health.resident_memory_bytes = prometheus::process_resident_memory_bytes();
+        snapshot.health.flow_offload = self.flow_offload.as_ref().and_then(OffloadCell::load);
         snapshot
     }
 }

@@ -219,6 +219,7 @@ fn home_lan() -> Snapshot {
             snapshot_duration_seconds: 0.000_183,
             resident_memory_bytes: 6_291_456,
             start_time_seconds: 1_764_057_000.125,
+            flow_offload: None,
         },
         export: Default::default(),
     }
@@ -629,6 +630,8 @@ fn families_follow_the_design_table_with_their_types() {
         ("lanwatch_packets_total", "counter"),
         ("lanwatch_kernel_packets_total", "counter"),
         ("lanwatch_kernel_drops_total", "counter"),
+        ("lanwatch_flow_offload", "gauge"),
+        ("lanwatch_capture_incomplete", "gauge"),
         ("lanwatch_clients", "gauge"),
         ("lanwatch_clients_max", "gauge"),
         ("lanwatch_flows", "gauge"),

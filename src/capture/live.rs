@@ -18,9 +18,12 @@
 //!   device (new ifindex) or sets it down and up. The socket reports that as
 //!   an error (or a periodic check notices), the interface's ring is closed,
 //!   and it is reopened once the interface is back; the other interfaces keep
-//!   capturing and `next_frame` never fails because of it. Reopening
-//!   creates a new raw socket, so the process must keep CAP_NET_RAW when it
-//!   drops its other privileges.
+//!   capturing and `next_frame` never fails because of it. The lost ring's
+//!   socket is kept and re-bound to the interface's new index rather than
+//!   replaced: binding, filters and promiscuous membership need no
+//!   capability on an open socket, so this works after the daemon dropped
+//!   its privileges. Only if re-binding fails is a new socket created, which
+//!   needs CAP_NET_RAW.
 //! - **Kernel drops are kept.** PACKET_STATISTICS resets on every read, so the
 //!   totals are accumulated here, including those of closed rings.
 //!
@@ -160,7 +163,15 @@ enum State {
     Absent {
         /// An open failure other than "missing"/"down" was already logged.
         warned: bool,
+        /// The lost ring, to be re-bound when the interface is back.
+        kept: Option<Kept>,
     },
+}
+
+/// A ring whose interface was lost, and the index it was bound to.
+struct Kept {
+    ring: Ring,
+    ifindex: i32,
 }
 
 /// Why an interface's ring was closed.
@@ -242,11 +253,13 @@ fn interface_error(iface: &str, what: &'static str, source: io::Error) -> Captur
     }
 }
 
-/// Looks the interface up and opens its ring.
+/// Looks the interface up and opens its ring: re-binds the `kept` one if
+/// there is one (taking it), or else opens a new socket.
 fn open_interface(
     control: &Control,
     name: &str,
     config: &RingConfig,
+    kept: &mut Option<Kept>,
 ) -> Result<Opened, (&'static str, io::Error)> {
     let ifindex = control.ifindex(name).map_err(|e| {
         let what = if e.raw_os_error() == Some(libc::ENODEV) {
@@ -265,7 +278,20 @@ fn open_interface(
             io::Error::other(format!("ARPHRD {arphrd}")),
         )
     })?;
-    let ring = Ring::open(ifindex, link, config)?;
+    let ring = match kept.take() {
+        Some(mut old) => match old.ring.rebind(old.ifindex, ifindex, link, config) {
+            Ok(()) => old.ring,
+            Err((what, e)) => {
+                tracing::warn!(
+                    interface = %name,
+                    error = %e,
+                    "re-binding the capture socket failed ({what}); opening a new one"
+                );
+                Ring::open(ifindex, link, config)?
+            }
+        },
+        None => Ring::open(ifindex, link, config)?,
+    };
     let mut macs = Vec::new();
     if link == LinkType::Ethernet {
         // Loopback's all-zero MAC is no router address: lo's outgoing copy
@@ -380,10 +406,13 @@ impl LiveCapture {
                 position,
                 link: LinkType::Ethernet,
                 macs: Vec::new(),
-                state: State::Absent { warned: false },
+                state: State::Absent {
+                    warned: false,
+                    kept: None,
+                },
             };
             if up {
-                let opened = open_interface(&capture.control, name, &config)
+                let opened = open_interface(&capture.control, name, &config, &mut None)
                     .map_err(|(what, e)| interface_error(name, what, e))?;
                 iface.link = opened.link;
                 iface.macs = opened.macs;
@@ -630,12 +659,26 @@ impl LiveCapture {
         let Some(iface) = self.interfaces.get_mut(index) else {
             return;
         };
-        let old = std::mem::replace(&mut iface.state, State::Absent { warned: false });
-        let State::Open { ring, opened, .. } = old else {
+        let State::Open {
+            ring,
+            opened,
+            ifindex,
+        } = std::mem::replace(
+            &mut iface.state,
+            State::Absent {
+                warned: false,
+                kept: None,
+            },
+        )
+        else {
             return;
         };
         add_stats(&mut self.totals, &ring);
-        drop(ring);
+        // Not polled while absent; re-bound (not recreated) when it is back.
+        iface.state = State::Absent {
+            warned: false,
+            kept: Some(Kept { ring, ifindex }),
+        };
         if self.active == Some(index) {
             self.active = None;
         }
@@ -661,7 +704,21 @@ impl LiveCapture {
             Ok(false) | Err(_) => return false,
         }
         let config = self.config_for(iface.position);
-        match open_interface(&self.control, &iface.name, &config) {
+        let mut kept = match self.interfaces.get_mut(index).map(|i| &mut i.state) {
+            Some(State::Absent { kept, .. }) => kept.take(),
+            _ => None,
+        };
+        let Some(iface) = self.interfaces.get(index) else {
+            return false;
+        };
+        let outcome = open_interface(&self.control, &iface.name, &config, &mut kept);
+        // Not used (the lookup failed first): keep it for the next try.
+        if let Some(State::Absent { kept: slot, .. }) =
+            self.interfaces.get_mut(index).map(|i| &mut i.state)
+        {
+            *slot = kept;
+        }
+        match outcome {
             Ok(opened) => {
                 if let Some(iface) = self.interfaces.get_mut(index) {
                     tracing::info!(
@@ -683,11 +740,21 @@ impl LiveCapture {
             Err((what, err)) => {
                 if let Some(iface) = self.interfaces.get_mut(index) {
                     let missing = err.raw_os_error() == Some(libc::ENODEV);
+                    let denied = matches!(err.raw_os_error(), Some(libc::EPERM | libc::EACCES));
                     if let State::Absent {
                         warned: warned @ false,
+                        ..
                     } = &mut iface.state
                     {
-                        if !missing {
+                        if denied {
+                            tracing::error!(
+                                interface = %iface.name,
+                                "capture interface cannot be reopened: a new capture socket needs \
+                                 CAP_NET_RAW, which lanwatch no longer has after dropping its \
+                                 privileges; restart lanwatch to capture on it again"
+                            );
+                            *warned = true;
+                        } else if !missing {
                             tracing::warn!(
                                 interface = %iface.name,
                                 error = %err,

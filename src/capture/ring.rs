@@ -27,6 +27,7 @@ mod abi {
     use libc::{c_int, c_uint, c_ushort};
 
     pub const PACKET_ADD_MEMBERSHIP: c_int = 1;
+    pub const PACKET_DROP_MEMBERSHIP: c_int = 2;
     pub const PACKET_RX_RING: c_int = 5;
     pub const PACKET_STATISTICS: c_int = 6;
     pub const PACKET_VERSION: c_int = 10;
@@ -210,6 +211,40 @@ fn page_size() -> u32 {
     u32::try_from(size).ok().filter(|s| *s > 0).unwrap_or(4096)
 }
 
+/// Binds a packet socket to `ifindex`, all protocols.
+fn bind_to(raw: BorrowedFd<'_>, ifindex: i32) -> Result<(), OpenError> {
+    // SAFETY: sockaddr_ll is plain old data; all-zero is a valid value.
+    let mut addr: libc::sockaddr_ll = unsafe { std::mem::zeroed() };
+    addr.sll_family = libc::AF_PACKET as u16;
+    addr.sll_protocol = (libc::ETH_P_ALL as u16).to_be();
+    addr.sll_ifindex = ifindex;
+    // SAFETY: `addr` is a valid sockaddr_ll and its exact size is passed.
+    let rc = unsafe {
+        libc::bind(
+            raw.as_raw_fd(),
+            std::ptr::addr_of!(addr).cast(),
+            std::mem::size_of::<libc::sockaddr_ll>() as libc::socklen_t,
+        )
+    };
+    check(rc, "binding to the interface")
+}
+
+/// Adds or drops (`option`) the promiscuous membership on `ifindex`.
+fn set_membership(
+    raw: BorrowedFd<'_>,
+    ifindex: i32,
+    option: libc::c_int,
+    what: &'static str,
+) -> Result<(), OpenError> {
+    let mreq = abi::PacketMreq {
+        ifindex,
+        kind: abi::PACKET_MR_PROMISC,
+        alen: 0,
+        address: [0; 8],
+    };
+    set_option(raw, libc::SOL_PACKET, option, &mreq, what)
+}
+
 impl Ring {
     /// Opens a socket on `ifindex` with the filter for `link`, maps its ring
     /// and binds it. The order follows packet_mmap.rst: version, filter and
@@ -290,33 +325,12 @@ impl Ring {
         };
         let raw = ring.fd.as_fd();
 
-        // SAFETY: sockaddr_ll is plain old data; all-zero is a valid value.
-        let mut addr: libc::sockaddr_ll = unsafe { std::mem::zeroed() };
-        addr.sll_family = libc::AF_PACKET as u16;
-        addr.sll_protocol = (libc::ETH_P_ALL as u16).to_be();
-        addr.sll_ifindex = ifindex;
-        // SAFETY: `addr` is a valid sockaddr_ll and its exact size is passed.
-        let rc = unsafe {
-            libc::bind(
-                raw.as_raw_fd(),
-                std::ptr::addr_of!(addr).cast(),
-                std::mem::size_of::<libc::sockaddr_ll>() as libc::socklen_t,
-            )
-        };
-        check(rc, "binding to the interface")?;
-
+        bind_to(raw, ifindex)?;
         if cfg.promiscuous {
-            let mreq = abi::PacketMreq {
-                ifindex,
-                kind: abi::PACKET_MR_PROMISC,
-                alen: 0,
-                address: [0; 8],
-            };
-            set_option(
+            set_membership(
                 raw,
-                libc::SOL_PACKET,
+                ifindex,
                 abi::PACKET_ADD_MEMBERSHIP,
-                &mreq,
                 "entering promiscuous mode",
             )?;
         }
@@ -336,6 +350,41 @@ impl Ring {
 
     pub(crate) fn fd(&self) -> BorrowedFd<'_> {
         self.fd.as_fd()
+    }
+
+    /// Moves this socket, ring and all, to `ifindex` (the interface was
+    /// recreated, or went down and up): re-attaches the filter for `link`,
+    /// re-binds, and moves the promiscuous membership from `old_ifindex`.
+    ///
+    /// None of these steps needs a capability on a socket that is already
+    /// open (only creating an AF_PACKET socket needs CAP_NET_RAW), so this is
+    /// how a capture that dropped its privileges gets an interface back. The
+    /// kernel refuses to re-bind a socket in a fanout group (EINVAL).
+    pub(crate) fn rebind(
+        &mut self,
+        old_ifindex: i32,
+        ifindex: i32,
+        link: LinkType,
+        cfg: &RingConfig,
+    ) -> Result<(), OpenError> {
+        let raw = self.fd.as_fd();
+        // A stale ENETDOWN from the old interface would read as a new loss.
+        let _ = self.take_error();
+        bpf::attach(raw, &bpf::program(link, cfg.snaplen))
+            .map_err(|e| ("attaching the capture filter", e))?;
+        bind_to(raw, ifindex)?;
+        if cfg.promiscuous {
+            // Gone with the interface if it was deleted; still held if it
+            // only went down. Either way, hold exactly one afterwards.
+            let _ = set_membership(raw, old_ifindex, abi::PACKET_DROP_MEMBERSHIP, "");
+            set_membership(
+                raw,
+                ifindex,
+                abi::PACKET_ADD_MEMBERSHIP,
+                "entering promiscuous mode",
+            )?;
+        }
+        Ok(())
     }
 
     /// Pointer to the status word of block `index`.

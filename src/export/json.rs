@@ -14,6 +14,7 @@ use std::str::FromStr;
 use serde::Serialize;
 
 use crate::decode::Mac;
+use crate::track::snapshot::FlowOffload;
 use crate::track::{ClientSnapshot, DnsSnapshot, DomainUsage, Health, Snapshot, Traffic};
 
 /// `GET /api/v1/clients`: every client.
@@ -349,6 +350,9 @@ struct HealthView {
     packets: PacketsView,
     kernel: KernelView,
     tables: TablesView,
+    /// Live capture only: flow offloading as last detected.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    flow_offload: Option<FlowOffload>,
 }
 
 #[derive(Serialize)]
@@ -412,6 +416,7 @@ impl HealthView {
                     evictions: h.flow_evictions,
                 },
             },
+            flow_offload: h.flow_offload,
         }
     }
 }
@@ -559,6 +564,7 @@ mod tests {
                 snapshot_duration_seconds: 0.5,
                 resident_memory_bytes: 4096,
                 start_time_seconds: 1_764_057_000.0,
+                flow_offload: None,
             },
             export: Default::default(),
         };

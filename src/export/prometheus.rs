@@ -154,6 +154,20 @@ pub const LANWATCH_KERNEL_DROPS: Family = Family {
     labels: &[],
 };
 
+pub const LANWATCH_FLOW_OFFLOAD: Family = Family {
+    name: "lanwatch_flow_offload",
+    kind: Kind::Gauge,
+    help: "Whether the router offloads forwarded flows (1) or not (0), by kind; live capture only.",
+    labels: &["kind"],
+};
+
+pub const LANWATCH_CAPTURE_INCOMPLETE: Family = Family {
+    name: "lanwatch_capture_incomplete",
+    kind: Kind::Gauge,
+    help: "1 when flow offloading makes forwarded traffic bypass the capture interfaces, so the counts are incomplete; live capture only.",
+    labels: &[],
+};
+
 pub const LANWATCH_CLIENTS: Family = Family {
     name: "lanwatch_clients",
     kind: Kind::Gauge,
@@ -239,7 +253,7 @@ pub const LANWATCH_BUILD_INFO: Family = Family {
 };
 
 /// Every family, in the order `render` writes them.
-pub const FAMILIES: [&Family; 30] = [
+pub const FAMILIES: [&Family; 32] = [
     &CLIENT_BANDWIDTH_BYTES,
     &CLIENT_PACKETS,
     &CLIENT_LAN_BYTES,
@@ -258,6 +272,8 @@ pub const FAMILIES: [&Family; 30] = [
     &LANWATCH_PACKETS,
     &LANWATCH_KERNEL_PACKETS,
     &LANWATCH_KERNEL_DROPS,
+    &LANWATCH_FLOW_OFFLOAD,
+    &LANWATCH_CAPTURE_INCOMPLETE,
     &LANWATCH_CLIENTS,
     &LANWATCH_CLIENTS_MAX,
     &LANWATCH_FLOWS,
@@ -483,6 +499,22 @@ pub fn render(snapshot: &Snapshot) -> String {
 
     out.single(&LANWATCH_KERNEL_PACKETS, Value::Int(h.kernel_packets));
     out.single(&LANWATCH_KERNEL_DROPS, Value::Int(h.kernel_drops));
+
+    // Families without samples in a replay, where offloading does not apply.
+    let gauge = |on: bool| Value::Int(u64::from(on));
+    out.family(&LANWATCH_FLOW_OFFLOAD);
+    if let Some(offload) = h.flow_offload {
+        for (kind, on) in [
+            ("software", offload.software),
+            ("hardware", offload.hardware),
+        ] {
+            out.sample(&LANWATCH_FLOW_OFFLOAD, &[kind], gauge(on));
+        }
+    }
+    out.family(&LANWATCH_CAPTURE_INCOMPLETE);
+    if let Some(offload) = h.flow_offload {
+        out.sample(&LANWATCH_CAPTURE_INCOMPLETE, &[], gauge(offload.incomplete));
+    }
     out.single(&LANWATCH_CLIENTS, Value::Int(h.clients));
     out.single(&LANWATCH_CLIENTS_MAX, Value::Int(h.max_clients));
     out.single(&LANWATCH_FLOWS, Value::Int(h.flows));
@@ -1048,6 +1080,7 @@ mod tests {
             snapshot_duration_seconds: 0.000_125,
             resident_memory_bytes: 4_194_304,
             start_time_seconds: 1_699_999_000.0,
+            flow_offload: None,
         };
         let text = render(&Snapshot {
             clients: vec![],
@@ -1098,6 +1131,49 @@ mod tests {
                 std::env::consts::OS
             )]
         );
+    }
+
+    #[test]
+    fn flow_offload_gauges_say_which_kind_and_whether_counts_are_incomplete() {
+        let replay = render(&Snapshot::default());
+        assert!(samples_of(&replay, "lanwatch_flow_offload").is_empty());
+        assert!(samples_of(&replay, "lanwatch_capture_incomplete").is_empty());
+        let mut snapshot = Snapshot::default();
+        snapshot.health.flow_offload = Some(crate::track::snapshot::FlowOffload {
+            software: true,
+            hardware: false,
+            incomplete: true,
+        });
+        let live = render(&snapshot);
+        assert_eq!(
+            samples_of(&live, "lanwatch_flow_offload"),
+            [
+                r#"lanwatch_flow_offload{kind="software"} 1"#,
+                r#"lanwatch_flow_offload{kind="hardware"} 0"#,
+            ]
+        );
+        assert_eq!(
+            samples_of(&live, "lanwatch_capture_incomplete"),
+            ["lanwatch_capture_incomplete 1"]
+        );
+        // Each family's samples come right after its own TYPE line.
+        let lines: Vec<&str> = live.lines().collect();
+        for (family, first) in [
+            (
+                "lanwatch_flow_offload",
+                r#"lanwatch_flow_offload{kind="software"} 1"#,
+            ),
+            (
+                "lanwatch_capture_incomplete",
+                "lanwatch_capture_incomplete 1",
+            ),
+        ] {
+            let at = lines
+                .iter()
+                .position(|l| *l == format!("# TYPE {family} gauge"))
+                .unwrap();
+            assert_eq!(lines[at + 1], first);
+        }
     }
 
     #[test]

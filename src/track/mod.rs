@@ -769,6 +769,7 @@ impl Tracker {
             snapshot_duration_seconds: started.elapsed().as_secs_f64(),
             resident_memory_bytes: 0,
             start_time_seconds: 0.0,
+            flow_offload: None,
         };
         Snapshot {
             clients,

@@ -246,6 +246,23 @@ pub struct Health {
     pub resident_memory_bytes: u64,
     /// Wall-clock start time of the process, seconds since the epoch.
     pub start_time_seconds: f64,
+    /// Flow offloading on the router, as last detected (live capture only;
+    /// None in a replay, where it does not apply).
+    pub flow_offload: Option<FlowOffload>,
+}
+
+/// Whether the router offloads forwarded flows past the capture, and what
+/// that means for the counts.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Serialize)]
+pub struct FlowOffload {
+    /// Software flow offloading (a netfilter flowtable) is on.
+    pub software: bool,
+    /// Hardware flow offloading is on: offloaded flows never reach the CPU.
+    pub hardware: bool,
+    /// Forwarded traffic bypasses the capture interfaces, so the counts are
+    /// incomplete (hardware offload, or software offload with a capture on
+    /// the bridge device rather than its member ports).
+    pub incomplete: bool,
 }
 
 /// How much of the state export may show (privacy and cardinality).

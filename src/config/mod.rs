@@ -1,0 +1,1027 @@
+//! lanwatch's OpenWrt configuration (`/etc/config/lanwatch`): what each
+//! option means, which values are valid, and the `lanwatch capture` command
+//! line a configuration implies.
+//!
+//! The init script builds the daemon's command line from the same file, in
+//! shell; `lanwatch check-config` builds it here, so a user can see what the
+//! service will run before restarting it, and the test suite checks that the
+//! two agree. The order of the arguments is therefore part of the contract
+//! (see [`Plan::args`]); both sides follow the table in `docs/openwrt.md`.
+//!
+//! Validation happens in two steps. [`Settings::from_package`] checks every
+//! option on its own (type, range, known name) and collects *all* problems,
+//! each naming the option and its line. [`plan`] then resolves what needs
+//! the system — the devices behind the `network` option, the listen address
+//! behind `listen_interface` — through a [`Network`] (netifd's interface
+//! dump and sysfs on the router; fixed answers in tests) and refuses to
+//! serve on a WAN network.
+
+pub mod uci;
+
+use std::fmt;
+use std::net::{IpAddr, Ipv4Addr};
+use std::path::{Path, PathBuf};
+use std::str::FromStr;
+
+use ipnet::IpNet;
+
+use crate::decode::Mac;
+
+/// Where the init script reads its configuration.
+pub const DEFAULT_PATH: &str = "/etc/config/lanwatch";
+
+/// Where the package installs the binary.
+pub const INSTALLED_PROGRAM: &str = "/usr/sbin/lanwatch";
+
+/// The API port when `listen_port` is not set.
+pub const DEFAULT_PORT: u16 = 19477;
+
+/// The section type of lanwatch's settings.
+const SECTION: &str = "lanwatch";
+
+/// Flags lanwatch accepts but does not act on yet.
+pub const NOT_IMPLEMENTED_FLAGS: [&str; 2] = ["--exclude-mac", "--no-dns-names"];
+
+/// A problem with the configuration, naming the option and line.
+#[derive(Debug, thiserror::Error)]
+pub enum ConfigError {
+    #[error("{0}")]
+    Syntax(#[from] uci::SyntaxError),
+    #[error("no 'config {SECTION}' section")]
+    NoSection,
+    #[error("line {line}: more than one 'config {SECTION}' section (only the first is used)")]
+    SecondSection { line: usize },
+    #[error("line {line}: unknown section type {kind:?} (expected '{SECTION}')")]
+    UnknownSection { kind: String, line: usize },
+    #[error("line {line}: unknown option '{option}'")]
+    UnknownOption { option: String, line: usize },
+    #[error("line {line}: option '{option}': {value:?} is not {expected}")]
+    Invalid {
+        option: &'static str,
+        line: usize,
+        value: String,
+        expected: &'static str,
+    },
+    #[error("line {line}: option '{option}': '{network}' is a WAN network; lanwatch never serves its API on WAN")]
+    Wan {
+        option: &'static str,
+        line: usize,
+        network: String,
+    },
+    #[error("{}option '{option}': {what}", line.map(|l| format!("line {l}: ")).unwrap_or_default())]
+    Resolve {
+        option: &'static str,
+        line: Option<usize>,
+        what: String,
+    },
+}
+
+impl ConfigError {
+    /// The line the problem is on, where there is one.
+    pub fn line(&self) -> Option<usize> {
+        match self {
+            ConfigError::Syntax(e) => Some(e.line),
+            ConfigError::NoSection => None,
+            ConfigError::SecondSection { line }
+            | ConfigError::UnknownSection { line, .. }
+            | ConfigError::UnknownOption { line, .. }
+            | ConfigError::Invalid { line, .. }
+            | ConfigError::Wan { line, .. } => Some(*line),
+            ConfigError::Resolve { line, .. } => *line,
+        }
+    }
+}
+
+/// Where to capture.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum CaptureOn {
+    /// `list interface`: these devices.
+    Devices(Vec<String>),
+    /// `option network` (default `lan`): the member ports of that network's
+    /// bridge, or its device if it is no bridge.
+    NetworkPorts(String),
+}
+
+/// Where to serve the API.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum ListenOn {
+    /// As written (validated).
+    Address(String),
+    /// The first IPv4 address of this network (default `lan`).
+    Network(String),
+}
+
+/// A validated configuration. `None`/empty means "not set": the daemon's
+/// default applies and no flag is passed. Values that become arguments are
+/// kept as written (once validated), exactly as the init script passes them.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Settings {
+    pub enabled: bool,
+    pub capture: CaptureOn,
+    pub promiscuous: bool,
+    pub snaplen: Option<String>,
+    pub listen: ListenOn,
+    /// Line of the listen option, for errors found while resolving it.
+    pub listen_line: Option<usize>,
+    pub listen_port: String,
+    pub lan_prefixes: Vec<String>,
+    pub router_macs: Vec<String>,
+    pub max_clients: Option<String>,
+    pub max_flows: Option<String>,
+    /// (flag, seconds) in the order of [`TIMEOUTS`].
+    pub timeouts: Vec<(&'static str, String)>,
+    pub protocols: Option<String>,
+    pub leases: Option<String>,
+    pub exclude_macs: Vec<String>,
+    pub export_dns_names: bool,
+    pub user: Option<String>,
+    pub group: Option<String>,
+    pub log_level: Option<String>,
+}
+
+/// Timeout options and their flags, in command-line order.
+pub const TIMEOUTS: [(&str, &str); 6] = [
+    ("tcp_timeout", "--tcp-timeout"),
+    ("tcp_closing_timeout", "--tcp-closing-timeout"),
+    ("udp_timeout", "--udp-timeout"),
+    ("udp_replied_timeout", "--udp-replied-timeout"),
+    ("icmp_timeout", "--icmp-timeout"),
+    ("other_timeout", "--other-timeout"),
+];
+
+/// Every option the section may hold.
+const KNOWN: [&str; 26] = [
+    "enabled",
+    "network",
+    "interface",
+    "promiscuous",
+    "snaplen",
+    "listen_interface",
+    "listen_address",
+    "listen_port",
+    "lan_prefix",
+    "router_mac",
+    "max_clients",
+    "max_flows",
+    "tcp_timeout",
+    "tcp_closing_timeout",
+    "udp_timeout",
+    "udp_replied_timeout",
+    "icmp_timeout",
+    "other_timeout",
+    "protocols",
+    "leases",
+    "exclude_mac",
+    "export_dns_names",
+    "user",
+    "group",
+    "log_level",
+    // Accepted for LuCI's benefit: the page refresh interval.
+    "refresh",
+];
+
+/// UCI booleans as OpenWrt's `config_get_bool` reads them.
+pub fn uci_bool(value: &str) -> Option<bool> {
+    match value {
+        "1" | "yes" | "on" | "true" | "enabled" => Some(true),
+        "0" | "no" | "off" | "false" | "disabled" => Some(false),
+        _ => None,
+    }
+}
+
+/// Network and device names: what netifd and the kernel accept.
+fn is_ifname(s: &str) -> bool {
+    !s.is_empty()
+        && s.len() < 16
+        && s.bytes()
+            .all(|b| b.is_ascii_alphanumeric() || b"-_.@".contains(&b))
+}
+
+/// User and group names as busybox adduser accepts them.
+fn is_account(s: &str) -> bool {
+    let mut bytes = s.bytes();
+    matches!(bytes.next(), Some(b) if b.is_ascii_lowercase() || b == b'_' || b.is_ascii_digit())
+        && s.len() <= 32
+        && bytes.all(|b| b.is_ascii_lowercase() || b.is_ascii_digit() || b == b'_' || b == b'-')
+}
+
+/// Reads the options of one section, collecting every problem.
+struct Reader<'a> {
+    section: &'a uci::Section,
+    errors: Vec<ConfigError>,
+}
+
+impl<'a> Reader<'a> {
+    fn line(&self, option: &str) -> usize {
+        self.section
+            .get(option)
+            .map_or(self.section.line, |o| o.line)
+    }
+
+    fn invalid(&mut self, option: &'static str, value: &str, expected: &'static str) {
+        let line = self.line(option);
+        self.errors.push(ConfigError::Invalid {
+            option,
+            line,
+            value: value.to_string(),
+            expected,
+        });
+    }
+
+    /// The single value of `option`, `None` if unset or empty.
+    fn value(&self, option: &str) -> Option<&'a str> {
+        self.section.value(option).filter(|v| !v.is_empty())
+    }
+
+    fn items(&self, option: &str) -> Vec<&'a str> {
+        self.section
+            .get(option)
+            .map(|o| {
+                o.value
+                    .items()
+                    .iter()
+                    .map(String::as_str)
+                    .filter(|v| !v.is_empty())
+                    .collect()
+            })
+            .unwrap_or_default()
+    }
+
+    fn bool(&mut self, option: &'static str, default: bool) -> bool {
+        match self.value(option) {
+            None => default,
+            Some(v) => uci_bool(v).unwrap_or_else(|| {
+                self.invalid(option, v, "a boolean (1/0, yes/no, on/off, true/false)");
+                default
+            }),
+        }
+    }
+
+    fn number(
+        &mut self,
+        option: &'static str,
+        min: u64,
+        max: u64,
+        expected: &'static str,
+    ) -> Option<String> {
+        let v = self.value(option)?;
+        match v.parse::<u64>() {
+            Ok(n) if (min..=max).contains(&n) => Some(v.to_string()),
+            _ => {
+                self.invalid(option, v, expected);
+                None
+            }
+        }
+    }
+
+    /// The items of a list that parse as `T`, as written.
+    fn parsed_list<T: FromStr>(
+        &mut self,
+        option: &'static str,
+        expected: &'static str,
+    ) -> Vec<String> {
+        let mut out = Vec::new();
+        for item in self.items(option) {
+            match item.parse::<T>() {
+                Ok(_) => out.push(item.to_string()),
+                Err(_) => self.invalid(option, item, expected),
+            }
+        }
+        out
+    }
+
+    fn path(&mut self, option: &'static str) -> Option<String> {
+        let v = self.value(option)?;
+        if v.starts_with('/') {
+            Some(v.to_string())
+        } else {
+            self.invalid(option, v, "an absolute path");
+            None
+        }
+    }
+
+    fn name(
+        &mut self,
+        option: &'static str,
+        check: fn(&str) -> bool,
+        expected: &'static str,
+    ) -> Option<String> {
+        let v = self.value(option)?;
+        if check(v) {
+            Some(v.to_string())
+        } else {
+            self.invalid(option, v, expected);
+            None
+        }
+    }
+}
+
+impl Settings {
+    /// Validates a parsed lanwatch configuration; every problem is
+    /// reported, not just the first.
+    pub fn from_package(package: &uci::Package) -> Result<Settings, Vec<ConfigError>> {
+        let mut errors = Vec::new();
+        for section in &package.sections {
+            if section.kind != SECTION {
+                errors.push(ConfigError::UnknownSection {
+                    kind: section.kind.clone(),
+                    line: section.line,
+                });
+            }
+        }
+        let mut ours = package.sections_of(SECTION);
+        let Some(section) = ours.next() else {
+            errors.push(ConfigError::NoSection);
+            return Err(errors);
+        };
+        if let Some(second) = ours.next() {
+            errors.push(ConfigError::SecondSection { line: second.line });
+        }
+        for option in &section.options {
+            if !KNOWN.contains(&option.name.as_str()) {
+                errors.push(ConfigError::UnknownOption {
+                    option: option.name.clone(),
+                    line: option.line,
+                });
+            }
+        }
+        let mut r = Reader { section, errors };
+
+        let enabled = r.bool("enabled", true);
+        let devices: Vec<String> = r
+            .items("interface")
+            .into_iter()
+            .filter_map(|d| {
+                if is_ifname(d) {
+                    Some(d.to_string())
+                } else {
+                    r.invalid(
+                        "interface",
+                        d,
+                        "a device name (1-15 letters, digits, '-', '_', '.')",
+                    );
+                    None
+                }
+            })
+            .collect();
+        let network = r
+            .name("network", is_ifname, "a network name")
+            .unwrap_or_else(|| "lan".to_string());
+        let capture = if devices.is_empty() {
+            CaptureOn::NetworkPorts(network)
+        } else {
+            CaptureOn::Devices(devices)
+        };
+        let promiscuous = r.bool("promiscuous", true);
+        let snaplen = r.number("snaplen", 96, 65535, "a snap length from 96 to 65535 bytes");
+
+        let listen_address = r
+            .value("listen_address")
+            .and_then(|v| match v.parse::<IpAddr>() {
+                Ok(ip) if ip.is_unspecified() => {
+                    r.invalid(
+                        "listen_address",
+                        v,
+                        "a LAN address (0.0.0.0 and :: would serve on WAN too)",
+                    );
+                    None
+                }
+                Ok(_) => Some(v.to_string()),
+                Err(_) => {
+                    r.invalid("listen_address", v, "an IP address");
+                    None
+                }
+            });
+        let (listen, listen_line) = match listen_address {
+            Some(ip) => (ListenOn::Address(ip), Some(r.line("listen_address"))),
+            None => {
+                let network = r
+                    .name("listen_interface", is_ifname, "a network name")
+                    .unwrap_or_else(|| "lan".to_string());
+                let line = r.section.get("listen_interface").map(|o| o.line);
+                (ListenOn::Network(network), line)
+            }
+        };
+        let listen_port = r
+            .number("listen_port", 1, 65535, "a port from 1 to 65535")
+            .unwrap_or_else(|| DEFAULT_PORT.to_string());
+
+        let lan_prefixes =
+            r.parsed_list::<IpNet>("lan_prefix", "a prefix in CIDR notation (192.168.1.0/24)");
+        let router_macs = r.parsed_list::<Mac>("router_mac", "a MAC address (aa:bb:cc:dd:ee:ff)");
+        let max_clients = r.number("max_clients", 1, 1_000_000, "a number from 1 to 1000000");
+        let max_flows = r.number("max_flows", 1, 10_000_000, "a number from 1 to 10000000");
+        let mut timeouts = Vec::new();
+        for (option, flag) in TIMEOUTS {
+            if let Some(s) = r.number(
+                option,
+                1,
+                31_536_000,
+                "a number of seconds from 1 to 31536000",
+            ) {
+                timeouts.push((flag, s));
+            }
+        }
+        let protocols = r.path("protocols");
+        let leases = r.path("leases");
+        let exclude_macs = r.parsed_list::<Mac>("exclude_mac", "a MAC address (aa:bb:cc:dd:ee:ff)");
+        let export_dns_names = r.bool("export_dns_names", true);
+        let user = r.name("user", is_account, "a user name");
+        let group = r.name("group", is_account, "a group name");
+        let log_level = r.value("log_level").and_then(|v| {
+            if ["error", "warn", "info", "debug", "trace"].contains(&v) {
+                Some(v.to_string())
+            } else {
+                r.invalid("log_level", v, "one of error, warn, info, debug, trace");
+                None
+            }
+        });
+        if group.is_some() && user.is_none() {
+            let v = r.value("group").unwrap_or_default();
+            r.invalid("group", v, "used without option 'user'");
+        }
+        let _ = r.number(
+            "refresh",
+            1,
+            3600,
+            "a refresh interval from 1 to 3600 seconds",
+        );
+
+        if !r.errors.is_empty() {
+            let mut errors = r.errors;
+            errors.sort_by_key(|e| e.line().unwrap_or(usize::MAX));
+            return Err(errors);
+        }
+        Ok(Settings {
+            enabled,
+            capture,
+            promiscuous,
+            snaplen,
+            listen,
+            listen_line,
+            listen_port,
+            lan_prefixes,
+            router_macs,
+            max_clients,
+            max_flows,
+            timeouts,
+            protocols,
+            leases,
+            exclude_macs,
+            export_dns_names,
+            user,
+            group,
+            log_level,
+        })
+    }
+
+    /// Parses and validates a configuration file's text.
+    pub fn from_text(text: &str) -> Result<Settings, Vec<ConfigError>> {
+        let package = uci::parse(text).map_err(|e| vec![ConfigError::Syntax(e)])?;
+        Settings::from_package(&package)
+    }
+}
+
+/// What the configuration needs to know about the router's networks.
+pub trait Network {
+    /// The device behind a logical network (`lan` → `br-lan`).
+    fn device(&self, network: &str) -> Option<String>;
+    /// The first IPv4 address of a logical network.
+    fn ipv4(&self, network: &str) -> Option<Ipv4Addr>;
+    /// The member ports of `device` if it is a bridge (or a VLAN device on
+    /// top of one), sorted by name; `None` if it is no bridge.
+    fn bridge_ports(&self, device: &str) -> Option<Vec<String>>;
+    /// The networks of the firewall's `wan` zone.
+    fn wan_networks(&self) -> Vec<String>;
+}
+
+/// The router's networks as netifd (`ubus call network.interface dump`),
+/// sysfs and the firewall configuration describe them.
+pub struct System {
+    dump: serde_json::Value,
+    sysfs: PathBuf,
+    wan: Vec<String>,
+}
+
+impl System {
+    /// `dump`: the JSON of `ubus call network.interface dump`; `sysfs`: where
+    /// sysfs is mounted; `firewall`: the text of the firewall's UCI file.
+    pub fn new(dump: &str, sysfs: &Path, firewall: Option<&str>) -> Result<System, String> {
+        let dump = serde_json::from_str(dump).map_err(|e| format!("netifd interface dump: {e}"))?;
+        Ok(System {
+            dump,
+            sysfs: sysfs.to_path_buf(),
+            wan: wan_networks(firewall),
+        })
+    }
+
+    fn interface(&self, network: &str) -> Option<&serde_json::Value> {
+        self.dump
+            .get("interface")?
+            .as_array()?
+            .iter()
+            .find(|i| i.get("interface").and_then(|n| n.as_str()) == Some(network))
+    }
+}
+
+/// The networks of the firewall zone named `wan`; `wan` and `wan6` when
+/// there is no firewall file or no such zone.
+pub fn wan_networks(firewall: Option<&str>) -> Vec<String> {
+    let fallback = || vec!["wan".to_string(), "wan6".to_string()];
+    let Some(package) = firewall.and_then(|t| uci::parse(t).ok()) else {
+        return fallback();
+    };
+    let Some(zone) = package
+        .sections_of("zone")
+        .find(|z| z.value("name") == Some("wan"))
+    else {
+        return fallback();
+    };
+    // `option network 'wan wan6'` and `list network` are both used.
+    zone.get("network")
+        .map(|o| {
+            o.value
+                .items()
+                .iter()
+                .flat_map(|v| v.split_whitespace())
+                .map(str::to_string)
+                .collect()
+        })
+        .unwrap_or_default()
+}
+
+impl Network for System {
+    fn device(&self, network: &str) -> Option<String> {
+        let i = self.interface(network)?;
+        i.get("l3_device")
+            .or_else(|| i.get("device"))
+            .and_then(|d| d.as_str())
+            .map(str::to_string)
+    }
+
+    fn ipv4(&self, network: &str) -> Option<Ipv4Addr> {
+        self.interface(network)?
+            .get("ipv4-address")?
+            .as_array()?
+            .first()?
+            .get("address")?
+            .as_str()?
+            .parse()
+            .ok()
+    }
+
+    fn bridge_ports(&self, device: &str) -> Option<Vec<String>> {
+        let class = self.sysfs.join("class/net");
+        let ports_of = |bridge: &str| -> Option<Vec<String>> {
+            let mut ports: Vec<String> = std::fs::read_dir(class.join(bridge).join("brif"))
+                .ok()?
+                .filter_map(|e| e.ok())
+                .map(|e| e.file_name().to_string_lossy().into_owned())
+                .collect();
+            ports.sort();
+            Some(ports)
+        };
+        if let Some(ports) = ports_of(device) {
+            return Some(ports);
+        }
+        // br-lan.1: a VLAN device whose lower device is the bridge.
+        let mut lowers: Vec<String> = std::fs::read_dir(class.join(device))
+            .ok()?
+            .filter_map(|e| e.ok())
+            .filter_map(|e| {
+                e.file_name()
+                    .to_string_lossy()
+                    .strip_prefix("lower_")
+                    .map(str::to_string)
+            })
+            .collect();
+        lowers.sort();
+        lowers.iter().find_map(|lower| ports_of(lower))
+    }
+
+    fn wan_networks(&self) -> Vec<String> {
+        self.wan.clone()
+    }
+}
+
+/// What a configuration makes the service do.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Plan {
+    pub enabled: bool,
+    /// The capture devices and where they came from.
+    pub capture: Vec<String>,
+    pub capture_from: String,
+    /// `ADDR:PORT` as passed to `--listen`.
+    pub listen: String,
+    pub listen_from: String,
+    /// The daemon's argv, program first, in the contract's order.
+    pub args: Vec<String>,
+    /// Non-fatal remarks.
+    pub notes: Vec<String>,
+}
+
+/// Resolves `settings` against the router's networks into the command line.
+pub fn plan(settings: &Settings, net: &dyn Network, program: &str) -> Result<Plan, ConfigError> {
+    let (capture, capture_from) = match &settings.capture {
+        CaptureOn::Devices(devices) => (devices.clone(), "option interface".to_string()),
+        CaptureOn::NetworkPorts(network) => {
+            let device = net.device(network).ok_or_else(|| ConfigError::Resolve {
+                option: "network",
+                line: None,
+                what: format!(
+                    "network '{network}' has no device (is it defined and up?); \
+                     name the capture devices with 'list interface'"
+                ),
+            })?;
+            match net.bridge_ports(&device) {
+                Some(ports) if !ports.is_empty() => {
+                    let from =
+                        format!("the member ports of {device}, the bridge of network '{network}'");
+                    (ports, from)
+                }
+                Some(_) => {
+                    return Err(ConfigError::Resolve {
+                        option: "network",
+                        line: None,
+                        what: format!("bridge {device} of network '{network}' has no member ports"),
+                    })
+                }
+                None => (
+                    vec![device.clone()],
+                    format!("{device}, the device of network '{network}'"),
+                ),
+            }
+        }
+    };
+
+    let wan = net.wan_networks();
+    let (ip, listen_from) = match &settings.listen {
+        ListenOn::Address(ip) => (ip.clone(), "option listen_address".to_string()),
+        ListenOn::Network(network) => {
+            if wan.iter().any(|w| w == network) {
+                return Err(ConfigError::Wan {
+                    option: "listen_interface",
+                    line: settings.listen_line.unwrap_or(0),
+                    network: network.clone(),
+                });
+            }
+            let ip = net.ipv4(network).ok_or_else(|| ConfigError::Resolve {
+                option: "listen_interface",
+                line: settings.listen_line,
+                what: format!("network '{network}' has no IPv4 address (is it up?)"),
+            })?;
+            (
+                ip.to_string(),
+                format!("the address of network '{network}'"),
+            )
+        }
+    };
+    let listen = if ip.contains(':') {
+        format!("[{ip}]:{}", settings.listen_port)
+    } else {
+        format!("{ip}:{}", settings.listen_port)
+    };
+
+    let mut args: Vec<String> = vec![program.to_string(), "capture".to_string()];
+    let mut push = |flag: &str, value: Option<String>| {
+        args.push(flag.to_string());
+        if let Some(v) = value {
+            args.push(v);
+        }
+    };
+    for dev in &capture {
+        push("-i", Some(dev.clone()));
+    }
+    push("--listen", Some(listen.clone()));
+    if !settings.promiscuous {
+        push("--no-promisc", None);
+    }
+    if let Some(n) = &settings.snaplen {
+        push("--snaplen", Some(n.clone()));
+    }
+    for p in &settings.lan_prefixes {
+        push("--lan", Some(p.clone()));
+    }
+    for m in &settings.router_macs {
+        push("--router-mac", Some(m.clone()));
+    }
+    if let Some(n) = &settings.max_clients {
+        push("--max-clients", Some(n.clone()));
+    }
+    if let Some(n) = &settings.max_flows {
+        push("--max-flows", Some(n.clone()));
+    }
+    for (flag, seconds) in &settings.timeouts {
+        push(flag, Some(seconds.clone()));
+    }
+    if let Some(p) = &settings.protocols {
+        push("--protocols", Some(p.clone()));
+    }
+    if let Some(p) = &settings.leases {
+        push("--leases", Some(p.clone()));
+    }
+    for m in &settings.exclude_macs {
+        push("--exclude-mac", Some(m.clone()));
+    }
+    if !settings.export_dns_names {
+        push("--no-dns-names", None);
+    }
+    if let Some(u) = &settings.user {
+        push("--user", Some(u.clone()));
+    }
+    if let Some(g) = &settings.group {
+        push("--group", Some(g.clone()));
+    }
+    if let Some(l) = &settings.log_level {
+        push("--log-level", Some(l.clone()));
+    }
+
+    let mut notes = Vec::new();
+    if !settings.enabled {
+        notes.push("option enabled is off: the service does not start".to_string());
+    }
+    if settings.user.is_none() {
+        notes.push("no option user: the daemon keeps running as root".to_string());
+    }
+    let stubs: Vec<&str> = NOT_IMPLEMENTED_FLAGS
+        .iter()
+        .copied()
+        .filter(|f| args.iter().any(|a| a == f))
+        .collect();
+    if !stubs.is_empty() {
+        notes.push(format!(
+            "{} accepted but not implemented yet: no effect on the figures",
+            stubs.join(", ")
+        ));
+    }
+    Ok(Plan {
+        enabled: settings.enabled,
+        capture,
+        capture_from,
+        listen,
+        listen_from,
+        args,
+        notes,
+    })
+}
+
+/// Quotes an argument for a POSIX shell when it needs it.
+pub fn shell_quote(arg: &str) -> String {
+    let plain = !arg.is_empty()
+        && arg
+            .bytes()
+            .all(|b| b.is_ascii_alphanumeric() || b"-_./:=@,+[]".contains(&b));
+    if plain {
+        arg.to_string()
+    } else {
+        format!("'{}'", arg.replace('\'', r"'\''"))
+    }
+}
+
+impl fmt::Display for Plan {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        writeln!(
+            f,
+            "capture on:   {} ({})",
+            self.capture.join(" "),
+            self.capture_from
+        )?;
+        writeln!(f, "serve API on: {} ({})", self.listen, self.listen_from)?;
+        for note in &self.notes {
+            writeln!(f, "note:         {note}")?;
+        }
+        let line: Vec<String> = self.args.iter().map(|a| shell_quote(a)).collect();
+        writeln!(f, "command:      {}", line.join(" "))
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// A router with `lan` on bridge br-lan (ports lan1..lan3), `wan` on eth1.
+    struct Router;
+
+    impl Network for Router {
+        fn device(&self, network: &str) -> Option<String> {
+            match network {
+                "lan" => Some("br-lan".into()),
+                "wan" => Some("eth1".into()),
+                "guest" => Some("br-guest".into()),
+                _ => None,
+            }
+        }
+        fn ipv4(&self, network: &str) -> Option<Ipv4Addr> {
+            match network {
+                "lan" => Some(Ipv4Addr::new(192, 168, 1, 1)),
+                "loopback" => Some(Ipv4Addr::LOCALHOST),
+                _ => None,
+            }
+        }
+        fn bridge_ports(&self, device: &str) -> Option<Vec<String>> {
+            match device {
+                "br-lan" => Some(vec!["lan1".into(), "lan2".into(), "lan3".into()]),
+                "br-guest" => Some(vec![]),
+                _ => None,
+            }
+        }
+        fn wan_networks(&self) -> Vec<String> {
+            vec!["wan".into(), "wan6".into()]
+        }
+    }
+
+    fn errors(text: &str) -> Vec<String> {
+        Settings::from_text(text)
+            .unwrap_err()
+            .iter()
+            .map(|e| e.to_string())
+            .collect()
+    }
+
+    fn args(text: &str) -> Vec<String> {
+        let s = Settings::from_text(text).unwrap();
+        plan(&s, &Router, "lanwatch").unwrap().args
+    }
+
+    #[test]
+    fn empty_section_captures_on_the_lan_bridge_ports_and_serves_on_the_lan_address() {
+        assert_eq!(
+            args("config lanwatch 'main'\n"),
+            [
+                "lanwatch",
+                "capture",
+                "-i",
+                "lan1",
+                "-i",
+                "lan2",
+                "-i",
+                "lan3",
+                "--listen",
+                "192.168.1.1:19477"
+            ]
+        );
+    }
+
+    #[test]
+    fn listed_interfaces_replace_the_network_ports() {
+        let a = args("config lanwatch\n list interface 'br-lan'\n option network 'guest'\n");
+        assert_eq!(&a[2..4], ["-i", "br-lan"]);
+        assert_eq!(a.len(), 6);
+    }
+
+    #[test]
+    fn every_option_becomes_its_flag_in_order() {
+        let text = "\
+config lanwatch 'main'
+\toption promiscuous '0'
+\toption snaplen '256'
+\toption listen_address '10.0.0.1'
+\toption listen_port '9100'
+\tlist lan_prefix '192.168.1.0/24'
+\tlist lan_prefix 'fd00::/64'
+\tlist router_mac '02:00:00:00:00:01'
+\toption max_clients '64'
+\toption max_flows '4096'
+\toption udp_timeout '30'
+\toption tcp_timeout '3600'
+\toption protocols '/etc/lanwatch/protocols'
+\toption leases '/tmp/dhcp.leases'
+\tlist exclude_mac 'AA:BB:CC:DD:EE:FF'
+\toption export_dns_names '0'
+\toption user 'lanwatch'
+\toption group 'lanwatch'
+\toption log_level 'debug'
+";
+        assert_eq!(
+            args(text).join(" "),
+            "lanwatch capture -i lan1 -i lan2 -i lan3 --listen 10.0.0.1:9100 --no-promisc \
+             --snaplen 256 --lan 192.168.1.0/24 --lan fd00::/64 --router-mac 02:00:00:00:00:01 \
+             --max-clients 64 --max-flows 4096 --tcp-timeout 3600 --udp-timeout 30 \
+             --protocols /etc/lanwatch/protocols --leases /tmp/dhcp.leases \
+             --exclude-mac AA:BB:CC:DD:EE:FF --no-dns-names --user lanwatch --group lanwatch \
+             --log-level debug"
+        );
+    }
+
+    #[test]
+    fn ipv6_listen_address_is_bracketed() {
+        let a = args("config lanwatch\n option listen_address 'fd00::1'\n");
+        assert_eq!(a.last().unwrap(), "[fd00::1]:19477");
+    }
+
+    #[test]
+    fn bad_values_are_all_reported_with_option_and_line() {
+        let text = "\
+config lanwatch 'main'
+\toption snaplen 'lots'
+\toption listen_port '70000'
+\tlist exclude_mac 'not-a-mac'
+\toption enabled 'maybe'
+\toption colour 'blue'
+\tlist lan_prefix '192.168.1.0/33'
+\toption leases 'dhcp.leases'
+";
+        assert_eq!(
+            errors(text),
+            [
+                "line 2: option 'snaplen': \"lots\" is not a snap length from 96 to 65535 bytes",
+                "line 3: option 'listen_port': \"70000\" is not a port from 1 to 65535",
+                "line 4: option 'exclude_mac': \"not-a-mac\" is not a MAC address (aa:bb:cc:dd:ee:ff)",
+                "line 5: option 'enabled': \"maybe\" is not a boolean (1/0, yes/no, on/off, true/false)",
+                "line 6: unknown option 'colour'",
+                "line 7: option 'lan_prefix': \"192.168.1.0/33\" is not a prefix in CIDR notation (192.168.1.0/24)",
+                "line 8: option 'leases': \"dhcp.leases\" is not an absolute path",
+            ]
+        );
+    }
+
+    #[test]
+    fn serving_on_all_addresses_is_refused() {
+        assert_eq!(
+            errors("config lanwatch\n option listen_address '0.0.0.0'\n"),
+            ["line 2: option 'listen_address': \"0.0.0.0\" is not a LAN address (0.0.0.0 and :: would serve on WAN too)"]
+        );
+    }
+
+    #[test]
+    fn serving_on_a_wan_network_is_refused() {
+        let s = Settings::from_text("config lanwatch\n\n option listen_interface 'wan'\n").unwrap();
+        let e = plan(&s, &Router, "lanwatch").unwrap_err();
+        assert_eq!(
+            e.to_string(),
+            "line 3: option 'listen_interface': 'wan' is a WAN network; lanwatch never serves its API on WAN"
+        );
+    }
+
+    #[test]
+    fn missing_section_and_foreign_sections_are_errors() {
+        assert_eq!(
+            errors("config other 'x'\n"),
+            [
+                "line 1: unknown section type \"other\" (expected 'lanwatch')",
+                "no 'config lanwatch' section"
+            ]
+        );
+    }
+
+    #[test]
+    fn group_needs_a_user() {
+        assert_eq!(
+            errors("config lanwatch\n option group 'lanwatch'\n"),
+            ["line 2: option 'group': \"lanwatch\" is not used without option 'user'"]
+        );
+    }
+
+    #[test]
+    fn a_network_without_device_or_ports_is_explained() {
+        let s = Settings::from_text("config lanwatch\n option network 'iot'\n").unwrap();
+        assert!(plan(&s, &Router, "l")
+            .unwrap_err()
+            .to_string()
+            .contains("network 'iot' has no device"));
+        let s = Settings::from_text("config lanwatch\n option network 'guest'\n").unwrap();
+        assert!(plan(&s, &Router, "l")
+            .unwrap_err()
+            .to_string()
+            .contains("no member ports"));
+    }
+
+    #[test]
+    fn a_network_that_is_no_bridge_is_captured_on_its_device() {
+        let s = Settings::from_text(
+            "config lanwatch\n option network 'wan'\n option listen_interface 'loopback'\n",
+        )
+        .unwrap();
+        let p = plan(&s, &Router, "l").unwrap();
+        assert_eq!(p.capture, ["eth1"]);
+        assert_eq!(p.listen, "127.0.0.1:19477");
+    }
+
+    #[test]
+    fn wan_zone_networks_come_from_the_firewall_file() {
+        let fw = "config zone\n option name 'lan'\n list network 'lan'\nconfig zone\n option name 'wan'\n option network 'wan wan6 wwan'\n";
+        assert_eq!(wan_networks(Some(fw)), ["wan", "wan6", "wwan"]);
+        assert_eq!(wan_networks(None), ["wan", "wan6"]);
+    }
+
+    #[test]
+    fn stub_flags_are_pointed_out() {
+        let s = Settings::from_text(
+            "config lanwatch\n option user 'x'\n option export_dns_names 'no'\n",
+        )
+        .unwrap();
+        let p = plan(&s, &Router, "l").unwrap();
+        assert_eq!(
+            p.notes,
+            ["--no-dns-names accepted but not implemented yet: no effect on the figures"]
+        );
+    }
+
+    #[test]
+    fn shell_quoting_only_where_needed() {
+        assert_eq!(shell_quote("192.168.1.1:19477"), "192.168.1.1:19477");
+        assert_eq!(shell_quote("a b"), "'a b'");
+        assert_eq!(shell_quote("it's"), r"'it'\''s'");
+        assert_eq!(shell_quote(""), "''");
+    }
+}
