@@ -14,6 +14,7 @@ use ipnet::IpNet;
 
 use lanwatch::capture::file::CaptureFile;
 use lanwatch::capture::live::{LiveCapture, LiveOptions};
+use lanwatch::capture::pacing::{Paced, Pacer};
 use lanwatch::decode::Mac;
 use lanwatch::export::{http, json, prometheus, table};
 use lanwatch::pipeline::Worker;
@@ -93,6 +94,21 @@ struct ReplayArgs {
     /// and go on with the next file (exit status stays non-zero).
     #[arg(long)]
     keep_going: bool,
+
+    /// Replay at the pace the frames were captured, sleeping through the
+    /// gaps, so a scraping Prometheus sees the rates as they were.
+    #[arg(long)]
+    realtime: bool,
+
+    /// With --realtime: play this many times faster (e.g. 10).
+    #[arg(long, value_name = "FACTOR", default_value_t = 1.0,
+          value_parser = parse_speed, requires = "realtime")]
+    speed: f64,
+
+    /// With --realtime: start over after the last file, packet time going
+    /// on from where it ended, until SIGINT/SIGTERM.
+    #[arg(long = "loop", requires = "realtime")]
+    loop_files: bool,
 
     #[command(flatten)]
     track: TrackArgs,
@@ -216,6 +232,14 @@ fn main() -> ExitCode {
     }
 }
 
+/// A replay speed factor: a positive, finite number.
+fn parse_speed(text: &str) -> Result<f64, String> {
+    match text.parse::<f64>() {
+        Ok(speed) if speed.is_finite() && speed > 0.0 => Ok(speed),
+        _ => Err(format!("{text:?} is not a positive number")),
+    }
+}
+
 fn init_logging(level: &str) {
     use tracing_subscriber::filter::Targets;
     let spec = std::env::var("RUST_LOG").unwrap_or_else(|_| level.to_string());
@@ -299,18 +323,31 @@ fn run_replay(args: ReplayArgs) -> Result<ExitCode, String> {
     };
     let mut worker = Worker::new(&mut tracker, Some(&publisher));
     let mut failed = false;
-    for path in &args.files {
-        let outcome = CaptureFile::open(path).and_then(|mut file| worker.run(&mut file, &shutdown));
-        if let Err(e) = outcome {
-            if !args.keep_going {
-                shutdown.trigger();
-                if let Some(server) = server {
-                    let _ = server.join();
-                }
-                return Err(e.to_string());
+    let mut pacer = args.realtime.then(|| Pacer::new(args.speed));
+    'passes: loop {
+        for path in &args.files {
+            if shutdown.is_triggered() {
+                break 'passes;
             }
-            eprintln!("lanwatch: {e} (keeping what was read before)");
-            failed = true;
+            let outcome = CaptureFile::open(path).and_then(|mut file| match pacer.as_mut() {
+                Some(pacer) => worker.run(&mut Paced::new(file, pacer), &shutdown),
+                None => worker.run(&mut file, &shutdown),
+            });
+            if let Err(e) = outcome {
+                if !args.keep_going {
+                    shutdown.trigger();
+                    if let Some(server) = server {
+                        let _ = server.join();
+                    }
+                    return Err(e.to_string());
+                }
+                eprintln!("lanwatch: {e} (keeping what was read before)");
+                failed = true;
+            }
+        }
+        match pacer.as_mut() {
+            Some(pacer) if args.loop_files && !shutdown.is_triggered() => pacer.next_pass(),
+            _ => break,
         }
     }
     let snapshot = worker.snapshot();

@@ -8,6 +8,7 @@ mod bpf;
 pub mod file;
 mod iface;
 pub mod live;
+pub mod pacing;
 mod ring;
 
 use crate::decode::LinkType;
