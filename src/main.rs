@@ -50,6 +50,50 @@ enum Command {
     Capture(CaptureArgs),
     /// Run capture files through the pipeline and print the final state.
     Replay(ReplayArgs),
+    /// Write the client-activity report (Markdown) from Prometheus's history.
+    Report(ReportArgs),
+}
+
+#[derive(Args)]
+struct ReportArgs {
+    /// Base URL of the Prometheus server that scrapes lanwatch (http only).
+    #[arg(long, value_name = "URL", default_value = "http://localhost:9090")]
+    prometheus: String,
+
+    /// The day to report on, local time (for --period week its last day,
+    /// for month any day of it). Default: yesterday.
+    #[arg(long, value_name = "YYYY-MM-DD")]
+    date: Option<lanwatch::report::time::Date>,
+
+    /// A daily report, or the weekly or monthly summary.
+    #[arg(long, value_enum, default_value_t = ReportPeriod::Day)]
+    period: ReportPeriod,
+
+    /// Write client-activity-DATE.md into this directory instead of stdout.
+    #[arg(long, value_name = "DIR")]
+    out: Option<PathBuf>,
+
+    /// markdown, or json: the same figures for scripts.
+    #[arg(long, value_enum, default_value_t = ReportFormat::Markdown)]
+    format: ReportFormat,
+
+    /// Only the lanwatch with this `instance` label, when Prometheus
+    /// scrapes several.
+    #[arg(long, value_name = "INSTANCE")]
+    instance: Option<String>,
+}
+
+#[derive(Clone, Copy, ValueEnum)]
+enum ReportPeriod {
+    Day,
+    Week,
+    Month,
+}
+
+#[derive(Clone, Copy, ValueEnum)]
+enum ReportFormat {
+    Markdown,
+    Json,
 }
 
 #[derive(Args)]
@@ -222,6 +266,7 @@ fn main() -> ExitCode {
     let result = match cli.command {
         Command::Capture(args) => run_capture(args),
         Command::Replay(args) => run_replay(args),
+        Command::Report(args) => run_report(args),
     };
     match result {
         Ok(code) => code,
@@ -369,4 +414,27 @@ fn run_replay(args: ReplayArgs) -> Result<ExitCode, String> {
     } else {
         ExitCode::SUCCESS
     })
+}
+
+fn run_report(args: ReportArgs) -> Result<ExitCode, String> {
+    use lanwatch::report::{self, Format, Options, Period};
+    let options = Options {
+        prometheus: args.prometheus,
+        date: args.date,
+        period: match args.period {
+            ReportPeriod::Day => Period::Day,
+            ReportPeriod::Week => Period::Week,
+            ReportPeriod::Month => Period::Month,
+        },
+        out: args.out,
+        format: match args.format {
+            ReportFormat::Markdown => Format::Markdown,
+            ReportFormat::Json => Format::Json,
+        },
+        instance: args.instance,
+    };
+    if let Some(path) = report::run(&options).map_err(|e| e.to_string())? {
+        eprintln!("lanwatch: wrote {}", path.display());
+    }
+    Ok(ExitCode::SUCCESS)
 }
