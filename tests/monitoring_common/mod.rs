@@ -28,7 +28,13 @@ impl Scratch {
 }
 
 impl Drop for Scratch {
+    /// Removes the directory, unless LANWATCH_KEEP_SCRATCH is set (to look
+    /// at a failed test's Prometheus log and data).
     fn drop(&mut self) {
+        if std::env::var_os("LANWATCH_KEEP_SCRATCH").is_some() {
+            eprintln!("keeping {}", self.0.display());
+            return;
+        }
         let _ = std::fs::remove_dir_all(&self.0);
     }
 }
