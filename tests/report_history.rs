@@ -101,11 +101,17 @@ struct History {
     ends: i64,
 }
 
-/// Counter series being written: family → series text → samples.
+/// One series' samples: (time, value).
+type Samples = Vec<(i64, u64)>;
+
+/// Series being written: (family, type) → series labels → samples.
 #[derive(Default)]
 struct Writer {
-    families: BTreeMap<(String, &'static str), BTreeMap<String, Vec<(i64, u64)>>>,
+    families: BTreeMap<(String, &'static str), BTreeMap<String, Samples>>,
 }
+
+/// A client's traffic in one step: (protocol, direction, bytes).
+type Traffic = Vec<(&'static str, &'static str, u64)>;
 
 impl Writer {
     fn sample(&mut self, family: &str, kind: &'static str, series: String, t: i64, v: u64) {
@@ -176,7 +182,7 @@ fn generate() -> History {
         );
         let hour = local_hour(t, TZ_OFFSET);
         let day = local_date(t, TZ_OFFSET);
-        let mut clients: Vec<(&Client, &str, Vec<(&str, &str, u64)>)> = Vec::new();
+        let mut clients: Vec<(&Client, &str, Traffic)> = Vec::new();
 
         // The laptop: all day, every day; ten times the HTTPS on the big day.
         let boost = if day == big_day { 10 } else { 1 };
