@@ -185,7 +185,7 @@ fn the_unit_tests_fail_when_an_alert_is_broken() {
 fn alertmanager_example_passes_amtool_and_routes_alerts_to_email_and_chat() {
     require_tool("amtool", "prometheus-alertmanager");
     let config = deploy("alertmanager/alertmanager.yml");
-    let (ok, out) = run("amtool", &["check-config"], &[config.clone()]);
+    let (ok, out) = run("amtool", &["check-config"], std::slice::from_ref(&config));
     assert!(ok, "amtool check-config:\n{out}");
     let text = std::fs::read_to_string(&config).unwrap();
     assert!(text.contains("email_configs:"));

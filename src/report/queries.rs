@@ -361,7 +361,10 @@ mod tests {
     #[test]
     fn without_a_sample_before_the_window_the_previous_value_is_the_start() {
         let s = series(&[(1_100, 150.0)]);
-        assert_eq!(growth_from_samples(&[s.clone()], W, Some(100.0)), 50.0);
+        assert_eq!(
+            growth_from_samples(std::slice::from_ref(&s), W, Some(100.0)),
+            50.0
+        );
         assert_eq!(growth_from_samples(&[s], W, None), 150.0);
     }
 
