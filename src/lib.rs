@@ -3,7 +3,8 @@
 //! The crate follows the data flow of the design: `capture` yields frames,
 //! `decode` turns them into zero-copy views, `track` keeps the bounded
 //! per-client state, and `export` renders snapshots of that state.
-//! `pipeline` ties the four together so live capture and replay share one path.
+//! `pipeline` ties the four together so live capture and replay share one path;
+//! `report` turns the history Prometheus kept into the daily Markdown report;
 //! `config` reads the OpenWrt configuration and `privileges` drops root once
 //! the sockets are open.
 
@@ -13,5 +14,6 @@ pub mod decode;
 pub mod export;
 pub mod pipeline;
 pub mod privileges;
+pub mod report;
 pub mod shutdown;
 pub mod track;

@@ -15,6 +15,7 @@ use ipnet::IpNet;
 use lanwatch::capture::file::CaptureFile;
 use lanwatch::capture::live::{LiveCapture, LiveOptions};
 use lanwatch::capture::offload;
+use lanwatch::capture::pacing::{Paced, Pacer};
 use lanwatch::config;
 use lanwatch::decode::Mac;
 use lanwatch::export::{http, json, prometheus, table};
@@ -58,6 +59,8 @@ enum Command {
     /// what the service would do: the devices, the API address and the
     /// exact `lanwatch capture` command line.
     CheckConfig(CheckConfigArgs),
+    /// Write the client-activity report (Markdown) from Prometheus's history.
+    Report(ReportArgs),
 }
 
 #[derive(Args)]
@@ -88,6 +91,48 @@ struct CheckConfigArgs {
     /// The program the command line starts with.
     #[arg(long, value_name = "PATH", default_value = config::INSTALLED_PROGRAM)]
     program: String,
+}
+
+#[derive(Args)]
+struct ReportArgs {
+    /// Base URL of the Prometheus server that scrapes lanwatch (http only).
+    #[arg(long, value_name = "URL", default_value = "http://localhost:9090")]
+    prometheus: String,
+
+    /// The day to report on, local time (for --period week its last day,
+    /// for month any day of it). Default: yesterday.
+    #[arg(long, value_name = "YYYY-MM-DD")]
+    date: Option<lanwatch::report::time::Date>,
+
+    /// A daily report, or the weekly or monthly summary.
+    #[arg(long, value_enum, default_value_t = ReportPeriod::Day)]
+    period: ReportPeriod,
+
+    /// Write client-activity-DATE.md into this directory instead of stdout.
+    #[arg(long, value_name = "DIR")]
+    out: Option<PathBuf>,
+
+    /// markdown, or json: the same figures for scripts.
+    #[arg(long, value_enum, default_value_t = ReportFormat::Markdown)]
+    format: ReportFormat,
+
+    /// Only the lanwatch with this `instance` label, when Prometheus
+    /// scrapes several.
+    #[arg(long, value_name = "INSTANCE")]
+    instance: Option<String>,
+}
+
+#[derive(Clone, Copy, ValueEnum)]
+enum ReportPeriod {
+    Day,
+    Week,
+    Month,
+}
+
+#[derive(Clone, Copy, ValueEnum)]
+enum ReportFormat {
+    Markdown,
+    Json,
 }
 
 #[derive(Args)]
@@ -152,6 +197,21 @@ struct ReplayArgs {
     /// and go on with the next file (exit status stays non-zero).
     #[arg(long)]
     keep_going: bool,
+
+    /// Replay at the pace the frames were captured, sleeping through the
+    /// gaps, so a scraping Prometheus sees the rates as they were.
+    #[arg(long)]
+    realtime: bool,
+
+    /// With --realtime: play this many times faster (e.g. 10).
+    #[arg(long, value_name = "FACTOR", default_value_t = 1.0,
+          value_parser = parse_speed, requires = "realtime")]
+    speed: f64,
+
+    /// With --realtime: start over after the last file, packet time going
+    /// on from where it ended, until SIGINT/SIGTERM.
+    #[arg(long = "loop", requires = "realtime")]
+    loop_files: bool,
 
     #[command(flatten)]
     track: TrackArgs,
@@ -300,6 +360,7 @@ fn main() -> ExitCode {
         Command::Capture(args) => run_capture(args),
         Command::Replay(args) => run_replay(args),
         Command::CheckConfig(args) => run_check_config(args),
+        Command::Report(args) => run_report(args),
     };
     match result {
         Ok(code) => code,
@@ -307,6 +368,14 @@ fn main() -> ExitCode {
             eprintln!("lanwatch: {message}");
             ExitCode::FAILURE
         }
+    }
+}
+
+/// A replay speed factor: a positive, finite number.
+fn parse_speed(text: &str) -> Result<f64, String> {
+    match text.parse::<f64>() {
+        Ok(speed) if speed.is_finite() && speed > 0.0 => Ok(speed),
+        _ => Err(format!("{text:?} is not a positive number")),
     }
 }
 
@@ -512,18 +581,31 @@ fn run_replay(args: ReplayArgs) -> Result<ExitCode, String> {
     };
     let mut worker = Worker::new(&mut tracker, Some(&publisher));
     let mut failed = false;
-    for path in &args.files {
-        let outcome = CaptureFile::open(path).and_then(|mut file| worker.run(&mut file, &shutdown));
-        if let Err(e) = outcome {
-            if !args.keep_going {
-                shutdown.trigger();
-                if let Some(server) = server {
-                    let _ = server.join();
-                }
-                return Err(e.to_string());
+    let mut pacer = args.realtime.then(|| Pacer::new(args.speed));
+    'passes: loop {
+        for path in &args.files {
+            if shutdown.is_triggered() {
+                break 'passes;
             }
-            eprintln!("lanwatch: {e} (keeping what was read before)");
-            failed = true;
+            let outcome = CaptureFile::open(path).and_then(|mut file| match pacer.as_mut() {
+                Some(pacer) => worker.run(&mut Paced::new(file, pacer), &shutdown),
+                None => worker.run(&mut file, &shutdown),
+            });
+            if let Err(e) = outcome {
+                if !args.keep_going {
+                    shutdown.trigger();
+                    if let Some(server) = server {
+                        let _ = server.join();
+                    }
+                    return Err(e.to_string());
+                }
+                eprintln!("lanwatch: {e} (keeping what was read before)");
+                failed = true;
+            }
+        }
+        match pacer.as_mut() {
+            Some(pacer) if args.loop_files && !shutdown.is_triggered() => pacer.next_pass(),
+            _ => break,
         }
     }
     let snapshot = worker.snapshot();
@@ -545,4 +627,27 @@ fn run_replay(args: ReplayArgs) -> Result<ExitCode, String> {
     } else {
         ExitCode::SUCCESS
     })
+}
+
+fn run_report(args: ReportArgs) -> Result<ExitCode, String> {
+    use lanwatch::report::{self, Format, Options, Period};
+    let options = Options {
+        prometheus: args.prometheus,
+        date: args.date,
+        period: match args.period {
+            ReportPeriod::Day => Period::Day,
+            ReportPeriod::Week => Period::Week,
+            ReportPeriod::Month => Period::Month,
+        },
+        out: args.out,
+        format: match args.format {
+            ReportFormat::Markdown => Format::Markdown,
+            ReportFormat::Json => Format::Json,
+        },
+        instance: args.instance,
+    };
+    if let Some(path) = report::run(&options).map_err(|e| e.to_string())? {
+        eprintln!("lanwatch: wrote {}", path.display());
+    }
+    Ok(ExitCode::SUCCESS)
 }

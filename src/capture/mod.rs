@@ -9,6 +9,7 @@ pub mod file;
 mod iface;
 pub mod live;
 pub mod offload;
+pub mod pacing;
 mod ring;
 
 use crate::decode::LinkType;
