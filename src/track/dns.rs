@@ -30,6 +30,11 @@ const MIN_ANSWER_LIFETIME_NANOS: u64 = 300 * NANOS;
 const MAX_ANSWER_LIFETIME_NANOS: u64 = 24 * 3600 * NANOS;
 /// A query without a response is forgotten after this long.
 const PENDING_LIFETIME_NANOS: u64 = 10 * NANOS;
+/// A query repeated (same id, same ends) less than this after the first
+/// transmission is a retransmission: the latency runs from the first one,
+/// which is how long the client waited (tshark's `dns.time` does the same,
+/// with the same 5 s).
+const RETRANSMIT_WINDOW_NANOS: u64 = 5 * NANOS;
 /// Distinct query types / rcodes kept per client before `other`.
 const MAX_CODES_PER_CLIENT: usize = 32;
 
@@ -447,7 +452,12 @@ impl DnsTracker {
             server_port: ends.dst_port,
             id,
         };
-        self.pending.insert(key, now);
+        match self.pending.get(&key) {
+            Some(first) if now.saturating_sub(*first) < RETRANSMIT_WINDOW_NANOS => {}
+            _ => {
+                self.pending.insert(key, now);
+            }
+        }
     }
 
     /// Counts a response received by a client, measures the latency and
@@ -647,6 +657,36 @@ mod tests {
             .unwrap();
         assert_eq!(&*answer.name, "example.com");
         assert_eq!(answer.hash, t.hash_name(b"example.com"));
+    }
+
+    #[test]
+    fn latency_runs_from_the_first_transmission_of_a_retransmitted_query() {
+        let mut t = DnsTracker::new(DnsConfig::default());
+        let mut client = ClientDns::default();
+        let q = ends("192.168.1.2", "192.168.1.1", true);
+        let r = ends("192.168.1.2", "192.168.1.1", false);
+        for sent in [NANOS, 2 * NANOS] {
+            let (msg, _) = t.classify(&QUERY, q).unwrap();
+            t.record_query(&mut client, &msg, q, sent, false);
+        }
+        let (msg, _) = t.classify(&RESPONSE, r).unwrap();
+        t.record_response(&mut client, &msg, r, 2 * NANOS + 5_000_000);
+        assert_eq!(client.latency.count, 1);
+        assert_eq!(client.latency.sum_nanos, NANOS + 5_000_000);
+
+        // Five seconds or more after the first: a new query, timed afresh.
+        for sent in [10 * NANOS, 15 * NANOS] {
+            let (msg, _) = t.classify(&QUERY, q).unwrap();
+            t.record_query(&mut client, &msg, q, sent, false);
+        }
+        let (msg, _) = t.classify(&RESPONSE, r).unwrap();
+        t.record_response(&mut client, &msg, r, 15 * NANOS + 7_000_000);
+        assert_eq!(client.latency.count, 2);
+        assert_eq!(
+            client.latency.sum_nanos,
+            NANOS + 5_000_000 + 7_000_000,
+            "the second pair is timed from 15 s"
+        );
     }
 
     #[test]
