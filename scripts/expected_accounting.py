@@ -90,8 +90,9 @@ protocol is TCP or UDP and that are not later fragments are looked at.
   16. unique_domains: distinct names among the rule-12 queries' first questions,
       lower-cased (ASCII), without the trailing dot, the root name and names tshark
       cannot read (shown as "<Root>", "<Name too long>", "<Name contains a pointer
-      that loops>", ...) left out, last queried in the 24 h before the last frame. No capture used in the tests is
-      anywhere near 24 h long, so the window never removes anything there.
+      that loops>", ...) left out, last queried in the 24 h before the last frame.
+      No capture used in the tests is anywhere near 24 h long, so the window never
+      removes anything there.
   17. tls_server_names: the distinct server names (lower-cased, no trailing dot) of
       the ClientHellos a client sends over TCP on its bandwidth flows (to the router
       or beyond; LAN flows have no domain), as tshark dissects them with TCP
@@ -205,7 +206,7 @@ RCODE_NAMES = {
     10: "NOTZONE",
 }
 
-# Record types whose answers carry an address (rule 17), with the tshark field holding it.
+# Record types whose answers carry an address (rule 17): tshark's dns.a and dns.aaaa.
 TYPE_A, TYPE_AAAA = 1, 28
 
 # IPv6 extension headers that the chain walk steps over, with the tshark field that

@@ -713,7 +713,8 @@ def case_dns_compression_and_names():
         h = Tcp(cap, a, 50200 + i, inet(ip), 80)
         tx = h.syn((100 + 50 * i) * MS) + h.ack((100 + 50 * i) * MS + 20100, "c")
         rx = h.synack((100 + 50 * i) * MS + 20000)
-        tx += h.data((101 + 50 * i) * MS + 20000, "c", b"GET / HTTP/1.1\r\nHost: " + name.encode() + b"\r\n\r\n")
+        get = b"GET / HTTP/1.1\r\nHost: " + name.encode() + b"\r\n\r\n"
+        tx += h.data((101 + 50 * i) * MS + 20000, "c", get)
         rx += h.data((102 + 50 * i) * MS + 20000, "s", b"HTTP/1.1 204 No Content\r\n\r\n")
         named[name] = {"rx_bytes": rx, "tx_bytes": tx, "connections": 1}
 
@@ -776,7 +777,8 @@ def case_dns_nxdomain_cname():
                    serial=2026010101, refresh=7200, retry=3600, expire=1209600, minimum=300)
 
     def response(qid, name, qtype, rcode=0, an=None, ns=None):
-        return bytes(DNS(id=qid, qr=1, rd=1, ra=1, rcode=rcode, qd=DNSQR(qname=name, qtype=qtype), an=an, ns=ns))
+        return bytes(DNS(id=qid, qr=1, rd=1, ra=1, rcode=rcode, qd=DNSQR(qname=name, qtype=qtype),
+                         an=an, ns=ns))
 
     # NXDOMAIN (with the zone's SOA, as resolvers send it) over IPv4 and over IPv6
     # link-local, and a SERVFAIL.
@@ -823,7 +825,8 @@ def case_dns_nxdomain_cname():
 
     s = Tcp(cap, b, 53100, ROUTER, 53)
     s.handshake(1700 * MS)
-    s.data(1730 * MS, "c", framed(dns_query(0x303, "tcp-nx.example")) + framed(dns_query(0x304, "tcp.example")))
+    s.data(1730 * MS, "c",
+           framed(dns_query(0x303, "tcp-nx.example")) + framed(dns_query(0x304, "tcp.example")))
     s.data(1740 * MS, "s", framed(response(0x303, "tcp-nx.example", "A", 3, ns=soa)) + framed(
         response(0x304, "tcp.example", "A", an=DNSRR(rrname="tcp.example", type="A", rdata="203.0.113.78"))))
     s.fin(1750 * MS, "c")
@@ -845,7 +848,8 @@ def case_dns_nxdomain_cname():
         check(ca["domain_bytes"] == {
             "www.shop.example": {"tx_bytes": tx1 + tx2 + tx3_before, "rx_bytes": rx1 + rx2 + rx3_before,
                                  "connections": 3},
-            "api.shop.example": {"tx_bytes": tx3 - tx3_before, "rx_bytes": rx3 - rx3_before, "connections": 1},
+            "api.shop.example": {"tx_bytes": tx3 - tx3_before, "rx_bytes": rx3 - rx3_before,
+                                 "connections": 1},
         }, "connections to the end of a CNAME chain count to the queried name")
         check(cb["dns_responses"] == {"NOERROR": 3, "NXDOMAIN": 1}, "b's rcodes, two in one TCP segment")
         check(cb["dns_queries"] == {"A": 5}, "the retransmitted query counts twice (two messages)")
@@ -882,8 +886,8 @@ def case_dns_random_subdomain_flood():
         port = 45000 + k
         cap.send(t * MS + 500, who, ROUTER, udp(port, 53, dns_query(0x4000 + k, name, qtype)))
         answer = {"A": "198.51.100.%d" % (10 + k), "AAAA": "2001:db8::%x" % (0x10 + k)}.get(qtype)
-        cap.send(t * MS + 500 + (3 + k % 5) * MS, ROUTER, who, udp(53, port, dns_answer(0x4000 + k, name, qtype, answer)
-                                                                    if answer else dns_answer(0x4000 + k, name, qtype)))
+        reply = dns_answer(0x4000 + k, name, qtype, answer) if answer else dns_answer(0x4000 + k, name, qtype)
+        cap.send(t * MS + 500 + (3 + k % 5) * MS, ROUTER, who, udp(53, port, reply))
         normal[who.mac] += 1
     # One query is waiting for its answer while the flood overflows lanwatch's table of
     # unanswered queries (1024 by default; the 1024th flood query leaves at 1033 ms).
