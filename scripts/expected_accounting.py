@@ -67,6 +67,45 @@ Where the rules leave room, this script decides as follows
     TYPE<n> for the rest.
   * Address lists are sorted numerically (IPv6 in compressed form).
 
+DNS and TLS server names (rules 12-17)
+--------------------------------------
+tshark splits the messages; dns_messages() hands each message of a frame its share of
+tshark's per-message, per-question and per-record fields. Only frames whose outer
+protocol is TCP or UDP and that are not later fragments are looked at.
+  12. dns_queries: a query message (QR=0) a client sends to port 53, by its first
+      question's type (see above).
+  13. dns_responses: a response message (QR=1) from port 53, not mDNS, that a client
+      receives (the client is the destination side), one per message, under its 4-bit
+      header rcode: NOERROR, FORMERR, SERVFAIL, NXDOMAIN, NOTIMP, REFUSED, YXDOMAIN,
+      YXRRSET, NXRRSET, NOTAUTH, NOTZONE, else RCODE<n>.
+      dns_latency: count and sum (nanoseconds) of tshark's dns.time over those responses.
+      That is tshark's own matching (same conversation and id; a repeat of a query
+      less than dns.retransmission_timer = 5 s after the first is a retransmission and
+      the time runs from the first). tshark gives no dns.time to a response whose
+      query it could not dissect to the end (cut by the snaplen), so this figure is
+      only compared where that does not happen.
+  14. mdns_queries: query messages (QR=0) on UDP port 5353 (either side) a client sends.
+  15. dns_bypass_other_resolver: the rule-12 queries whose destination is a unicast
+      address outside the LAN prefixes.
+  16. unique_domains: distinct names among the rule-12 queries' first questions,
+      lower-cased (ASCII), without the trailing dot, the root name and names tshark
+      cannot read (shown as "<Root>", "<Name too long>", "<Name contains a pointer
+      that loops>", ...) left out, last queried in the 24 h before the last frame.
+      No capture used in the tests is anywhere near 24 h long, so the window never
+      removes anything there.
+  17. tls_server_names: the distinct server names (lower-cased, no trailing dot) of
+      the ClientHellos a client sends over TCP on its bandwidth flows (to the router
+      or beyond; LAN flows have no domain), as tshark dissects them with TCP
+      reassembly (a ClientHello split over segments shows in the segment completing
+      it). QUIC's ClientHellos are not counted (not TCP).
+      domain_bytes: name -> bytes (rx/tx) and connections attributed to it. A new
+      flow is named after the most recent A/AAAA answer (answer section) this client
+      received for the remote address, under the response's first question's name
+      (what the client asked for, whatever CNAME chain led to the address); a TLS
+      server name renames the flow from its packet on. Each packet of a named flow,
+      from the naming packet on, counts to the name; each naming counts one
+      connection. Answers never expire here: the captures are short.
+
 Everything else follows the numbered rules in the comments below.
 """
 
@@ -146,6 +185,30 @@ OTHER_TIMEOUT = 600
 
 NS = 1_000_000_000
 
+# Rule 14: mDNS is DNS on UDP port 5353 (either side), counted apart.
+MDNS_PORT = 5353
+
+# Rule 16: distinct names are counted over the 24 h before the last frame.
+UNIQUE_WINDOW_NS = 24 * 3600 * NS
+
+# Rule 13: the 4-bit header rcode's mnemonics (RFC 1035, RFC 2136); RCODE<n> otherwise.
+RCODE_NAMES = {
+    0: "NOERROR",
+    1: "FORMERR",
+    2: "SERVFAIL",
+    3: "NXDOMAIN",
+    4: "NOTIMP",
+    5: "REFUSED",
+    6: "YXDOMAIN",
+    7: "YXRRSET",
+    8: "NXRRSET",
+    9: "NOTAUTH",
+    10: "NOTZONE",
+}
+
+# Record types whose answers carry an address (rule 17): tshark's dns.a and dns.aaaa.
+TYPE_A, TYPE_AAAA = 1, 28
+
 # IPv6 extension headers that the chain walk steps over, with the tshark field that
 # holds each one's "next header".
 IPV6_EXT_NXT_FIELD = {
@@ -190,8 +253,18 @@ FIELDS = [
     "icmp.type",
     "icmpv6.type",
     "dns.flags.response",
+    "dns.flags.rcode",
     "dns.count.queries",
+    "dns.count.answers",
+    "dns.count.auth_rr",
+    "dns.count.add_rr",
     "dns.qry.type",
+    "dns.qry.name",
+    "dns.resp.type",
+    "dns.a",
+    "dns.aaaa",
+    "dns.time",
+    "tls.handshake.extensions_server_name",
     "_ws.malformed",
     "_ws.short",
 ]
@@ -272,6 +345,86 @@ def time_ns(s):
     return int(sec) * NS + int(frac)
 
 
+def rcode_name(code):
+    return RCODE_NAMES.get(code, f"RCODE{code}")
+
+
+# tshark shows a name it cannot read as a placeholder in angle brackets: "<Root>",
+# "<Name too long>" (more than 255 octets on the wire), "<Name contains a pointer that
+# loops>", ...
+TSHARK_NAME_PLACEHOLDER = re.compile(r"<[A-Z][^.<>]*>")
+
+
+def dns_name(text):
+    """A name as tshark shows it -> lower-case (ASCII only), no trailing dot; None for
+    no name, the root, or a name tshark could not read (a placeholder): no domain."""
+    if not text or TSHARK_NAME_PLACEHOLDER.fullmatch(text):
+        return None
+    name = "".join(ch.lower() if "A" <= ch <= "Z" else ch for ch in text).rstrip(".")
+    return name or None
+
+
+def dns_messages(row):
+    """Splits one frame's DNS fields into its messages (several when a TCP segment
+    completes more than one), in order.
+
+    tshark lists the header fields (QR, counts) once per message, rcode once per response,
+    question fields once per question read, dns.resp.type once per resource record read
+    (the answer section first), dns.a / dns.aaaa once per A / AAAA record, dns.time once
+    per response it matched to a query. Each message takes its share of every list;
+    a message cut short takes only what tshark could read.
+    """
+    out = []
+    pos = defaultdict(int)
+
+    def take(field, n):
+        start = pos[field]
+        vals = row[field][start:start + n]
+        pos[field] = start + len(vals)
+        return vals
+
+    for i, qr_text in enumerate(row["dns.flags.response"]):
+        qr = to_int(qr_text)
+
+        def count(field):
+            vals = row[field]
+            return (to_int(vals[i]) or 0) if i < len(vals) else 0
+
+        qd, an = count("dns.count.queries"), count("dns.count.answers")
+        rr = an + count("dns.count.auth_rr") + count("dns.count.add_rr")
+        qtypes = take("dns.qry.type", qd)
+        qnames = take("dns.qry.name", qd)
+        rtypes = [to_int(t) for t in take("dns.resp.type", rr)]
+        a = take("dns.a", rtypes.count(TYPE_A))
+        aaaa = take("dns.aaaa", rtypes.count(TYPE_AAAA))
+        addresses = []
+        for addr in a[:rtypes[:an].count(TYPE_A)] + aaaa[:rtypes[:an].count(TYPE_AAAA)]:
+            try:
+                addresses.append(ipaddress.ip_address(addr))
+            except ValueError:
+                pass
+        rcode = None
+        if qr == 1:
+            rcode = to_int((take("dns.flags.rcode", 1) or [None])[0])
+        out.append({
+            "qr": qr,
+            "qtype": to_int(qtypes[0]) if qtypes else None,
+            "qname": qnames[0] if qnames else None,
+            "rcode": rcode,
+            "answer_addresses": addresses,
+            "time_ns": None,
+        })
+    # dns.time is listed only for the responses tshark matched to a query, so a value's
+    # position may not be its response's when a frame holds several responses. The
+    # latency figures are a count and a sum per client, and every response of a frame
+    # goes to the same client, so handing the values out in order gives the same sums.
+    times = [time_ns(t) for t in row["dns.time"] if t]
+    responses = [m for m in out if m["qr"] == 1]
+    for m, t in zip(responses, times):
+        m["time_ns"] = t
+    return out
+
+
 def is_group_mac(mac):
     return mac is not None and (int(mac[0:2], 16) & 1) == 1
 
@@ -281,7 +434,7 @@ def norm_mac(mac):
 
 
 class Flow:
-    __slots__ = ("proto", "last_ns", "dirs", "fin_client", "fin_remote", "ended")
+    __slots__ = ("proto", "last_ns", "dirs", "fin_client", "fin_remote", "ended", "name")
 
     def __init__(self, proto):
         self.proto = proto
@@ -290,6 +443,7 @@ class Flow:
         self.fin_client = False
         self.fin_remote = False
         self.ended = False
+        self.name = None  # rule 17: the domain the flow is attributed to
 
     def timeout_s(self):
         # Rule 11: one idle timeout per state; an ended TCP flow lingers like a closing one.
@@ -318,7 +472,21 @@ class Client:
         self.ipv6 = set()
         self.protocols = {}
         self.lan = new_counters()
-        self.dns = defaultdict(int)
+        self.dns = defaultdict(int)  # rule 12: query type -> query messages sent
+        self.responses = defaultdict(int)  # rule 13: rcode -> responses received
+        self.latency_count = 0  # rule 13: responses with a tshark dns.time
+        self.latency_sum_ns = 0
+        self.mdns_queries = 0  # rule 14
+        self.bypass_other_resolver = 0  # rule 15
+        self.names_last_query = {}  # rule 16: name -> time of its last query
+        self.answers = {}  # rule 17: address -> name of the last answer received for it
+        self.server_names = set()  # rule 17: TLS server names sent
+        self.domains = {}  # rule 17: name -> bytes and connections attributed to it
+
+    def domain(self, name):
+        if name not in self.domains:
+            self.domains[name] = {"rx_bytes": 0, "tx_bytes": 0, "connections": 0}
+        return self.domains[name]
 
     def proto(self, name):
         if name not in self.protocols:
@@ -454,6 +622,8 @@ class Accounting:
         outer_broken = len(layers) <= end and any(
             MALFORMED_IP_RE.search(v) for v in row["_ws.malformed"])
         pkt = self.parse_ip(row, layers[ip_layer])
+        self.last_flow = None  # the bandwidth flow this frame belongs to, if any
+        self.last_side = None  # (client key, direction) of that flow
         if pkt is None or outer_broken:
             self.outcomes["malformed"] += 1
             return
@@ -501,9 +671,18 @@ class Accounting:
         else:
             self.outcomes["no_client"] += 1
 
-        # DNS queries: each query message a client sends to port 53 (UDP or TCP).
-        if src_key is not None and proto in (TCP, UDP) and dport == 53 and frag != "later":
-            self.count_dns(src_key, row)
+        # Rules 12-16: DNS messages and TLS server names. A later fragment carries no
+        # ports and no message start; it is never looked at.
+        if proto in (TCP, UDP) and frag != "later":
+            self.count_dns(src_key, dst_key, proto, sport, dport, dst, row, now)
+        # Rule 17: a TLS server name names the client's bandwidth flow it was sent on;
+        # then the packet's bytes count to its flow's name, if it has one.
+        if (proto == TCP and frag != "later" and src_key is not None and dst_key is None
+                and not dst_group):
+            self.count_server_names(src_key, row)
+        if self.last_flow is not None and self.last_flow.name is not None:
+            key, direction = self.last_side
+            self.client(key).domain(self.last_flow.name)[direction + "_bytes"] += length
 
     def parse_ip(self, row, kind):
         """Outer IP header -> (src, dst, bytes, proto, frag, sport, dport, tcp_flags, icmp_type).
@@ -603,6 +782,7 @@ class Accounting:
                 if flow is not None and not flow.expired_at(now):
                     flow.last_ns = now
                     flow.dirs.add(direction)
+                    self.last_flow, self.last_side = flow, (key, direction)
             else:
                 name = PROTO_TABLE.get(proto, "other")
             self.add_bytes(c, name, direction, pkt[2])
@@ -625,6 +805,12 @@ class Accounting:
             flow = Flow(proto)
             self.flows[flow_key] = flow
             c.proto(name)["connections"] += 1
+            # Rule 17: a new flow is named after the most recent DNS answer this client
+            # received for the remote address.
+            flow.name = c.answers.get(rip)
+            if flow.name is not None:
+                c.domain(flow.name)["connections"] += 1
+        self.last_flow, self.last_side = flow, (key, direction)
         flow.last_ns = now
         flow.dirs.add(direction)
         if proto == TCP:
@@ -644,23 +830,61 @@ class Accounting:
         p[direction + "_bytes"] += length
         p[direction + "_packets"] += 1
 
-    def count_dns(self, key, row):
-        """One count per query message (QR=0), under its first question's type."""
-        responses = row["dns.flags.response"]
-        counts = row["dns.count.queries"]
-        types = row["dns.qry.type"]
-        pos = 0
-        for i, qr in enumerate(responses):
-            qd = to_int(counts[i]) if i < len(counts) else 0
-            qd = qd or 0
-            mine = types[pos:pos + qd]
-            pos += len(mine)
-            if to_int(qr) == 0 and mine:
-                # A query whose question tshark could not read is not counted.
-                num = to_int(mine[0])
-                name = self.dns_names.get(num, f"TYPE{num}")
-                if key in self.clients:
-                    self.clients[key].dns[name] += 1
+    def count_dns(self, src_key, dst_key, proto, sport, dport, dst, row, now):
+        """Rules 12-16: the DNS messages of one TCP/UDP frame, each counted once."""
+        mdns = proto == UDP and MDNS_PORT in (sport, dport)
+        for msg in dns_messages(row):
+            if msg["qr"] == 0 and dport == 53 and src_key in self.clients:
+                # Rule 12: a query the client sends to port 53 counts under its first
+                # question's type; one whose question tshark could not read does not.
+                if msg["qtype"] is None:
+                    continue
+                c = self.clients[src_key]
+                num = msg["qtype"]
+                c.dns[self.dns_names.get(num, f"TYPE{num}")] += 1
+                # Rule 15: a query to a unicast resolver outside the LAN prefixes goes
+                # around the router's resolver.
+                if self.is_unicast(dst) and not self.in_lan(dst):
+                    c.bypass_other_resolver += 1
+                # Rule 16: distinct names, by the first question's name.
+                name = dns_name(msg["qname"])
+                if name:
+                    c.names_last_query[name] = now
+            elif msg["qr"] == 1 and sport == 53 and not mdns and dst_key in self.clients:
+                # Rule 13: a response the client receives, under its header rcode;
+                # tshark's dns.time (this response's delay after the query it matched)
+                # is the resolver latency.
+                c = self.clients[dst_key]
+                c.responses[rcode_name(msg["rcode"])] += 1
+                if msg["time_ns"] is not None:
+                    c.latency_count += 1
+                    c.latency_sum_ns += msg["time_ns"]
+                # Rule 17: the A/AAAA records of the answer section name their
+                # addresses after the (first) question, whatever CNAME chain led there.
+                name = dns_name(msg["qname"])
+                if name:
+                    for addr in msg["answer_addresses"]:
+                        c.answers[addr] = name
+            elif msg["qr"] == 0 and mdns and src_key in self.clients:
+                # Rule 14: mDNS query messages the client sends, counted apart.
+                self.clients[src_key].mdns_queries += 1
+
+    def count_server_names(self, key, row):
+        """Rule 17: SNI of a ClientHello the client sends on one of its bandwidth flows."""
+        c = self.clients.get(key)
+        if c is None:
+            return
+        for sni in row["tls.handshake.extensions_server_name"]:
+            name = dns_name(sni)
+            if not name:
+                continue
+            c.server_names.add(name)
+            flow = self.last_flow
+            if flow is not None and flow.name != name:
+                # The name the client asked for overrides a DNS answer's, from this
+                # packet on.
+                flow.name = name
+                c.domain(name)["connections"] += 1
 
     # ---- output ---------------------------------------------------------------------------
     def result(self):
@@ -678,6 +902,15 @@ class Accounting:
                 "lan": c.lan,
                 "connections_active": active.get(key, 0),
                 "dns_queries": dict(c.dns),
+                "dns_responses": dict(c.responses),
+                "dns_latency": {"count": c.latency_count, "sum_ns": c.latency_sum_ns},
+                "mdns_queries": c.mdns_queries,
+                "dns_bypass_other_resolver": c.bypass_other_resolver,
+                # Rule 16: names queried in the 24 h before the last frame.
+                "unique_domains": sum(1 for t in c.names_last_query.values()
+                                      if self.last_ns - t <= UNIQUE_WINDOW_NS),
+                "tls_server_names": sorted(c.server_names),
+                "domain_bytes": c.domains,
             }
         return {
             "clients": clients,

@@ -651,6 +651,309 @@ def case_dhcp_renewal():
     return cap, checks
 
 
+# --------------------------------------------------------------------------------------
+# DNS cases. Messages that scapy would not write (pointers, loops, over-long names) are
+# put together byte by byte here.
+
+
+def wire_name(name):
+    """A name's uncompressed wire form (labels, then the root label)."""
+    out = b""
+    for label in name.split("."):
+        if label:
+            out += bytes([len(label)]) + label.encode()
+    return out + b"\0"
+
+
+def ptr(offset):
+    """A compression pointer to `offset` in the message."""
+    return struct.pack("!H", 0xC000 | offset)
+
+
+def dns_header(qid, flags, qd=1, an=0, ns=0, ar=0):
+    return struct.pack("!HHHHHH", qid, flags, qd, an, ns, ar)
+
+
+QUERY_FLAGS = 0x0100  # RD
+RESPONSE_FLAGS = 0x8180  # QR, RD, RA; rcode in the low 4 bits
+
+
+def rr(name_wire, rtype, rdata, ttl=300):
+    return name_wire + struct.pack("!HHIH", rtype, 1, ttl, len(rdata)) + rdata
+
+
+def a_rdata(ip):
+    return bytes(int(x) for x in ip.split("."))
+
+
+def case_dns_compression_and_names():
+    cap = Capture()
+    a = Ep(mac(0x10), "192.168.1.10")
+    router_offer(cap, 0, a.mac, a.ip)
+    facts = {"queries": {}, "responses": {}}
+
+    def exchange(t, qid, question, qtype, response, rcode_name, port):
+        """A query with a literal question and the hand-built response to it."""
+        query = dns_header(qid, QUERY_FLAGS) + question + struct.pack("!HH", qtype, 1)
+        cap.send(t, a, ROUTER, udp(port, 53, query))
+        if response is not None:
+            cap.send(t + 7 * MS, ROUTER, a, udp(53, port, response))
+            facts["responses"][rcode_name] = facts["responses"].get(rcode_name, 0) + 1
+        return query
+
+    # (1) A pointer chain: answer 1 is www.chain.example CNAME edge.<ptr chain.example>,
+    # answer 2 is <ptr to answer 1's target> CNAME cdn.<ptr to answer 1's target>,
+    # answer 3 is <ptr to answer 2's target> A: reading its name takes three jumps.
+    q = wire_name("www.chain.example")
+    body = dns_header(0x0101, RESPONSE_FLAGS, an=3) + q + struct.pack("!HH", 1, 1)
+    target1 = len(body) + 2 + 10  # after answer 1's owner pointer and fixed fields
+    rdata1 = b"\x04edge" + ptr(12 + 4)  # edge + "chain.example" inside the question
+    body += rr(ptr(12), 5, rdata1)
+    target2 = len(body) + 2 + 10
+    body += rr(ptr(target1), 5, b"\x03cdn" + ptr(target1))
+    body += rr(ptr(target2), 1, a_rdata("198.51.100.71"))
+    exchange(10 * MS, 0x0101, q, 1, body, "NOERROR", 41001)
+
+    # (2) Compression loops: the owner name of answer 1 points at itself; answer 2's
+    # owner is a label followed by a pointer back to that label. Both A records.
+    q = wire_name("loop.example")
+    body = dns_header(0x0102, RESPONSE_FLAGS, an=2) + q + struct.pack("!HH", 1, 1)
+    body += rr(ptr(len(body)), 1, a_rdata("198.51.100.72"))
+    here = len(body)
+    body += rr(b"\x04loop" + ptr(here), 1, a_rdata("198.51.100.73"))
+    exchange(20 * MS, 0x0102, q, 1, body, "NOERROR", 41002)
+
+    # (3) A forward pointer: answer 1's owner points at answer 2's owner name, which
+    # comes later in the message.
+    q = wire_name("fwd.example")
+    body = dns_header(0x0103, RESPONSE_FLAGS, an=2) + q + struct.pack("!HH", 1, 1)
+    first_len = 2 + 10 + 4
+    body += rr(ptr(len(body) + first_len), 1, a_rdata("198.51.100.74"))
+    body += rr(wire_name("fwd.example"), 1, a_rdata("198.51.100.75"))
+    exchange(30 * MS, 0x0103, q, 1, body, "NOERROR", 41003)
+
+    # (4) A name of exactly 255 octets on the wire (the longest there is, RFC 1035
+    # 2.3.4): three 63-byte labels and one of 61, plus the root label. Answered REFUSED.
+    longest = ".".join(["a" * 63, "b" * 63, "c" * 63, "d" * 61])
+    q = wire_name(longest)
+    check(len(q) == 255, "255-octet name")
+    body = dns_header(0x0104, RESPONSE_FLAGS | 5) + q + struct.pack("!HH", 1, 1)
+    exchange(40 * MS, 0x0104, q, 1, body, "REFUSED", 41004)
+
+    # (5) One octet more: 256 on the wire, not a valid name. Answered FORMERR.
+    too_long = ".".join(["a" * 63, "b" * 63, "c" * 63, "e" * 62])
+    q = wire_name(too_long)
+    check(len(q) == 256, "256-octet name")
+    body = dns_header(0x0105, RESPONSE_FLAGS | 1) + q + struct.pack("!HH", 28, 1)
+    exchange(50 * MS, 0x0105, q, 28, body, "FORMERR", 41005)
+
+    # (6) A query whose question is a pointer loop: it has a type, but no name.
+    loop_q = dns_header(0x0106, QUERY_FLAGS) + ptr(12) + struct.pack("!HH", 16, 1)
+    cap.send(60 * MS, a, ROUTER, udp(41006, 53, loop_q))
+
+    # Flows to three answered addresses: each is named after its response's question,
+    # however the owner names of the records were compressed.
+    named = {}
+    for i, (ip, name) in enumerate([("198.51.100.71", "www.chain.example"), ("198.51.100.73", "loop.example"),
+                                    ("198.51.100.74", "fwd.example")]):
+        h = Tcp(cap, a, 50200 + i, inet(ip), 80)
+        tx = h.syn((100 + 50 * i) * MS) + h.ack((100 + 50 * i) * MS + 20100, "c")
+        rx = h.synack((100 + 50 * i) * MS + 20000)
+        get = b"GET / HTTP/1.1\r\nHost: " + name.encode() + b"\r\n\r\n"
+        tx += h.data((101 + 50 * i) * MS + 20000, "c", get)
+        rx += h.data((102 + 50 * i) * MS + 20000, "s", b"HTTP/1.1 204 No Content\r\n\r\n")
+        named[name] = {"rx_bytes": rx, "tx_bytes": tx, "connections": 1}
+
+    def checks(e):
+        c = e["clients"][a.mac]
+        check(c["dns_responses"] == facts["responses"], "one response per message, by header rcode")
+        check(c["dns_queries"] == {"A": 4, "AAAA": 1, "TXT": 1},
+              "every query counts under its type, whatever its name")
+        check(c["unique_domains"] == 4, "names: chain, loop, fwd and the 255-octet one; "
+              "the 256-octet name and the looping question are no names")
+        check(c["domain_bytes"] == named, "flows named after the question behind their address")
+
+    return cap, checks
+
+
+def tls_ext(etype, body):
+    return struct.pack("!HH", etype, len(body)) + body
+
+
+def client_hello(sni=None):
+    """A TLS 1.2-style ClientHello record, with a server_name extension if `sni`."""
+    exts = b""
+    if sni is not None:
+        names = struct.pack("!BH", 0, len(sni)) + sni.encode()
+        exts += tls_ext(0x0000, struct.pack("!H", len(names)) + names)
+    exts += tls_ext(0x000A, b"\x00\x04\x00\x1d\x00\x17")  # supported_groups
+    exts += tls_ext(0x000D, b"\x00\x04\x04\x03\x08\x04")  # signature_algorithms
+    suites = b"\x13\x01\xc0\x2b\xc0\x2f"
+    body = b"\x03\x03" + bytes(range(32)) + b"\x00" + struct.pack("!H", len(suites)) + suites + b"\x01\x00"
+    body += struct.pack("!H", len(exts)) + exts
+    hs = b"\x01" + struct.pack("!I", len(body))[1:] + body
+    return b"\x16\x03\x01" + struct.pack("!H", len(hs)) + hs
+
+
+def tls_session(cap, client, cport, server, t, sni, down=3000, port=443):
+    """Handshake, ClientHello, a server flight and some data, FIN both ways. Returns
+    (tx, rx, tx before the ClientHello, rx before the ClientHello) in IP bytes."""
+    s = Tcp(cap, client, cport, server, port)
+    tx0 = s.syn(t) + s.ack(t + 20100, "c")
+    rx0 = s.synack(t + 20000)
+    tx = tx0 + s.data(t + 21000, "c", client_hello(sni))
+    rx = rx0
+    for i in range(0, down, 1400):
+        rx += s.data(t + 40000 + i, "s", b"\x17\x03\x03" + b"\x5a" * min(1400, down - i))
+    tx += s.ack(t + 45000, "c")
+    tx += s.fin(t + 50000, "c")
+    rx += s.fin(t + 70000, "s")
+    tx += s.ack(t + 70100, "c")
+    return tx, rx, tx0, rx0
+
+
+def case_dns_nxdomain_cname():
+    from scapy.layers.dns import DNSRRSOA
+    cap = Capture()
+    a, a6, a_ll = Ep(mac(0x10), "192.168.1.10"), Ep(mac(0x10), ULA + "10"), Ep(mac(0x10), "fe80::10")
+    b = Ep(mac(0x20), "192.168.1.20")
+    router_advert(cap, 0)
+    router_offer(cap, 1 * MS, a.mac, a.ip)
+    soa = DNSRRSOA(rrname="example", ttl=900, mname="ns.example", rname="hostmaster.example",
+                   serial=2026010101, refresh=7200, retry=3600, expire=1209600, minimum=300)
+
+    def response(qid, name, qtype, rcode=0, an=None, ns=None):
+        return bytes(DNS(id=qid, qr=1, rd=1, ra=1, rcode=rcode, qd=DNSQR(qname=name, qtype=qtype),
+                         an=an, ns=ns))
+
+    # NXDOMAIN (with the zone's SOA, as resolvers send it) over IPv4 and over IPv6
+    # link-local, and a SERVFAIL.
+    cap.send(10 * MS, a, ROUTER, udp(42001, 53, dns_query(0x201, "nope.example")))
+    cap.send(14 * MS, ROUTER, a, udp(53, 42001, response(0x201, "nope.example", "A", 3, ns=soa)))
+    cap.send(20 * MS, a_ll, ROUTER6, udp(42002, 53, dns_query(0x202, "gone.example", "AAAA")))
+    cap.send(26 * MS, ROUTER6, a_ll, udp(53, 42002, response(0x202, "gone.example", "AAAA", 3, ns=soa)))
+    cap.send(30 * MS, a, ROUTER, udp(42003, 53, dns_query(0x203, "broken.example")))
+    cap.send(45 * MS, ROUTER, a, udp(53, 42003, response(0x203, "broken.example", "A", 2)))
+
+    # A CNAME chain www.shop.example -> shop.cdn.example -> edge.cdnprovider.net -> A/AAAA.
+    def chain(last):
+        return (DNSRR(rrname="www.shop.example", type="CNAME", ttl=300, rdata="shop.cdn.example")
+                / DNSRR(rrname="shop.cdn.example", type="CNAME", ttl=60, rdata="edge.cdnprovider.net") / last)
+
+    cap.send(50 * MS, a, ROUTER, udp(42004, 53, dns_query(0x204, "www.shop.example")))
+    cap.send(58 * MS, ROUTER, a, udp(53, 42004, response(0x204, "www.shop.example", "A", an=chain(
+        DNSRR(rrname="edge.cdnprovider.net", type="A", ttl=20, rdata="198.51.100.90")))))
+    cap.send(51 * MS, a, ROUTER, udp(42005, 53, dns_query(0x205, "www.shop.example", "AAAA")))
+    cap.send(61 * MS, ROUTER, a, udp(53, 42005, response(0x205, "www.shop.example", "AAAA", an=chain(
+        DNSRR(rrname="edge.cdnprovider.net", type="AAAA", ttl=20, rdata="2001:db8::90")))))
+
+    # HTTPS to the chain's addresses: with the queried name as SNI (IPv4), without SNI
+    # (IPv6: the DNS answer alone names it), and with another SNI, which renames the
+    # flow from the ClientHello on.
+    web, web6 = inet("198.51.100.90"), inet("2001:db8::90")
+    tx1, rx1, _, _ = tls_session(cap, a, 50301, web, 100 * MS, "www.shop.example")
+    tx2, rx2, _, _ = tls_session(cap, a6, 50302, web6, 200 * MS, None)
+    tx3, rx3, tx3_before, rx3_before = tls_session(cap, a, 50303, web, 300 * MS, "API.Shop.Example.")
+
+    # Client b: a query retransmitted after 1 s, answered once (the latency runs from
+    # the first copy); a query to a public resolver; two queries in one TCP segment
+    # answered in one segment (NXDOMAIN and NOERROR).
+    cap.send(500 * MS, b, ROUTER, udp(43001, 53, dns_query(0x301, "www.shop.example")))
+    cap.send(1500 * MS, b, ROUTER, udp(43001, 53, dns_query(0x301, "www.shop.example")))
+    cap.send(1510 * MS, ROUTER, b, udp(53, 43001, response(0x301, "www.shop.example", "A", an=chain(
+        DNSRR(rrname="edge.cdnprovider.net", type="A", ttl=20, rdata="198.51.100.90")))))
+    cap.send(1600 * MS, b, inet("9.9.9.9"), udp(43002, 53, dns_query(0x302, "bypass.example")))
+    cap.send(1620 * MS, inet("9.9.9.9"), b, udp(53, 43002, response(0x302, "bypass.example", "A", an=DNSRR(
+        rrname="bypass.example", type="A", ttl=60, rdata="203.0.113.77"))))
+
+    def framed(msg):
+        return struct.pack("!H", len(msg)) + msg
+
+    s = Tcp(cap, b, 53100, ROUTER, 53)
+    s.handshake(1700 * MS)
+    s.data(1730 * MS, "c",
+           framed(dns_query(0x303, "tcp-nx.example")) + framed(dns_query(0x304, "tcp.example")))
+    s.data(1740 * MS, "s", framed(response(0x303, "tcp-nx.example", "A", 3, ns=soa)) + framed(
+        response(0x304, "tcp.example", "A", an=DNSRR(rrname="tcp.example", type="A", rdata="203.0.113.78"))))
+    s.fin(1750 * MS, "c")
+    s.fin(1751 * MS, "s")
+    s.ack(1752 * MS, "c")
+
+    # Client b also goes around the router's resolver over TLS: DNS over TLS to
+    # 9.9.9.9:853, DNS over HTTPS to 1.1.1.1 (no server name) and to an address behind
+    # the name dns.google.
+    tls_session(cap, b, 53201, inet("9.9.9.9"), 2000 * MS, "dns.quad9.net", down=1400, port=853)
+    tls_session(cap, b, 53202, inet("1.1.1.1"), 2100 * MS, None, down=1400)
+    tls_session(cap, b, 53203, inet("203.0.113.53"), 2200 * MS, "dns.google", down=1400)
+
+    def checks(e):
+        ca, cb = e["clients"][a.mac], e["clients"][b.mac]
+        check(ca["dns_responses"] == {"NXDOMAIN": 2, "SERVFAIL": 1, "NOERROR": 2}, "a's rcodes")
+        check(ca["unique_domains"] == 4, "nope, gone, broken, www.shop")
+        check(ca["tls_server_names"] == ["api.shop.example", "www.shop.example"], "SNI lower-cased, no dot")
+        check(ca["domain_bytes"] == {
+            "www.shop.example": {"tx_bytes": tx1 + tx2 + tx3_before, "rx_bytes": rx1 + rx2 + rx3_before,
+                                 "connections": 3},
+            "api.shop.example": {"tx_bytes": tx3 - tx3_before, "rx_bytes": rx3 - rx3_before,
+                                 "connections": 1},
+        }, "connections to the end of a CNAME chain count to the queried name")
+        check(cb["dns_responses"] == {"NOERROR": 3, "NXDOMAIN": 1}, "b's rcodes, two in one TCP segment")
+        check(cb["dns_queries"] == {"A": 5}, "the retransmitted query counts twice (two messages)")
+        check(cb["dns_latency"] == {"count": 4, "sum_ns": (1010 + 20 + 10 + 10) * 1_000_000},
+              "latency from the first copy of the retransmitted query")
+        check(cb["dns_bypass_other_resolver"] == 1, "one query to 9.9.9.9")
+        check(cb["tls_server_names"] == ["dns.google", "dns.quad9.net"], "b's server names")
+
+    return cap, checks
+
+
+FLOOD_NAMES = 1200  # distinct names from the flooding client: more than lanwatch's default 1024
+
+
+def case_dns_random_subdomain_flood():
+    import hashlib
+    cap = Capture()
+    flooder = Ep(mac(0x66), "192.168.1.66")
+    n1, n2 = Ep(mac(0x10), "192.168.1.10"), Ep(mac(0x20), "192.168.1.20")
+    router_offer(cap, 0, flooder.mac, flooder.ip)
+    # The flood: one query a millisecond, each for a new pseudo-random label under one
+    # domain (the labels are hashes of the counter, so the file never changes), from a
+    # few source ports; the resolver answers none of them.
+    for i in range(FLOOD_NAMES):
+        label = hashlib.sha1(str(i).encode()).hexdigest()[:8]
+        cap.send((10 + i) * MS, flooder, ROUTER,
+                 udp(40000 + i % 16, 53, dns_query(i & 0xFFFF, label + ".flood.example")))
+    # Meanwhile two clients resolve and get answers, before, during and after the flood.
+    normal = {n1.mac: 0, n2.mac: 0}
+    names = ["www.example.com", "mail.example.com", "cdn.example.net", "api.example.org"]
+    for k, t in enumerate(range(0, 1400, 70)):
+        who = n1 if k % 2 == 0 else n2
+        name, qtype = names[k % len(names)], ("A", "AAAA", "HTTPS")[k % 3]
+        port = 45000 + k
+        cap.send(t * MS + 500, who, ROUTER, udp(port, 53, dns_query(0x4000 + k, name, qtype)))
+        answer = {"A": "198.51.100.%d" % (10 + k), "AAAA": "2001:db8::%x" % (0x10 + k)}.get(qtype)
+        reply = dns_answer(0x4000 + k, name, qtype, answer) if answer else dns_answer(0x4000 + k, name, qtype)
+        cap.send(t * MS + 500 + (3 + k % 5) * MS, ROUTER, who, udp(53, port, reply))
+        normal[who.mac] += 1
+    # One query is waiting for its answer while the flood overflows lanwatch's table of
+    # unanswered queries (1024 by default; the 1024th flood query leaves at 1033 ms).
+    cap.send(1030 * MS, n1, ROUTER, udp(45999, 53, dns_query(0x4999, "slow.example.com")))
+    cap.send(1040 * MS, ROUTER, n1, udp(53, 45999, dns_answer(0x4999, "slow.example.com")))
+    normal[n1.mac] += 1
+
+    def checks(e):
+        f = e["clients"][flooder.mac]
+        check(f["dns_queries"] == {"A": FLOOD_NAMES}, "every flood query counts")
+        check(f["unique_domains"] == FLOOD_NAMES, "every flood name is distinct")
+        for m, n in normal.items():
+            c = e["clients"][m]
+            check(sum(c["dns_queries"].values()) == n and c["dns_responses"] == {"NOERROR": n},
+                  "the other clients' queries and responses")
+            check(c["dns_latency"]["count"] == n, "every answer matched")
+
+    return cap, checks
+
+
 CASES = {
     "vlan_qinq": case_vlan_qinq,
     "ipv6_ext_headers": case_ipv6_ext_headers,
@@ -665,6 +968,9 @@ CASES = {
     "sll_cooked": case_sll_cooked,
     "raw_ip": case_raw_ip,
     "dhcp_renewal": case_dhcp_renewal,
+    "dns_compression_and_names": case_dns_compression_and_names,
+    "dns_nxdomain_cname": case_dns_nxdomain_cname,
+    "dns_random_subdomain_flood": case_dns_random_subdomain_flood,
 }
 
 

@@ -30,6 +30,11 @@ const MIN_ANSWER_LIFETIME_NANOS: u64 = 300 * NANOS;
 const MAX_ANSWER_LIFETIME_NANOS: u64 = 24 * 3600 * NANOS;
 /// A query without a response is forgotten after this long.
 const PENDING_LIFETIME_NANOS: u64 = 10 * NANOS;
+/// A query repeated (same id, same ends) less than this after the first
+/// transmission is a retransmission: the latency runs from the first one,
+/// which is how long the client waited (tshark's `dns.time` does the same,
+/// with the same 5 s).
+const RETRANSMIT_WINDOW_NANOS: u64 = 5 * NANOS;
 /// Distinct query types / rcodes kept per client before `other`.
 const MAX_CODES_PER_CLIENT: usize = 32;
 
@@ -232,13 +237,13 @@ impl ClientDns {
 
 /// Removes the least recently seen eighth of `map` (at least one); returns
 /// how many went.
-fn evict_oldest<V>(
-    map: &mut HashMap<u64, V, foldhash::fast::RandomState>,
+fn evict_oldest<K: Copy + Eq + std::hash::Hash + Ord, V>(
+    map: &mut HashMap<K, V, foldhash::fast::RandomState>,
     max: usize,
     seen: impl Fn(&V) -> u64,
 ) -> u64 {
     let batch = (max / 8).max(1);
-    let mut ages: Vec<(u64, u64)> = map.iter().map(|(k, v)| (seen(v), *k)).collect();
+    let mut ages: Vec<(u64, K)> = map.iter().map(|(k, v)| (seen(v), *k)).collect();
     if batch < ages.len() {
         ages.select_nth_unstable(batch);
         ages.truncate(batch);
@@ -262,7 +267,7 @@ struct Answer {
     expires: u64,
 }
 
-#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, PartialOrd, Ord)]
 struct PendingKey {
     client_ip: IpAddr,
     client_port: u16,
@@ -433,11 +438,12 @@ impl DnsTracker {
             self.pending
                 .retain(|_, sent| now.saturating_sub(*sent) <= PENDING_LIFETIME_NANOS);
             if self.pending.len() >= self.config.max_pending {
-                self.stats.pending_evicted = self
-                    .stats
-                    .pending_evicted
-                    .wrapping_add(self.pending.len() as u64);
-                self.pending.clear();
+                // The oldest first: under a flood those are the flood's own, and
+                // the other clients' queries, answered within milliseconds, keep
+                // their latency.
+                let evicted =
+                    evict_oldest(&mut self.pending, self.config.max_pending, |sent| *sent);
+                self.stats.pending_evicted = self.stats.pending_evicted.wrapping_add(evicted);
             }
         }
         let key = PendingKey {
@@ -447,7 +453,12 @@ impl DnsTracker {
             server_port: ends.dst_port,
             id,
         };
-        self.pending.insert(key, now);
+        match self.pending.get(&key) {
+            Some(first) if now.saturating_sub(*first) < RETRANSMIT_WINDOW_NANOS => {}
+            _ => {
+                self.pending.insert(key, now);
+            }
+        }
     }
 
     /// Counts a response received by a client, measures the latency and
@@ -650,6 +661,36 @@ mod tests {
     }
 
     #[test]
+    fn latency_runs_from_the_first_transmission_of_a_retransmitted_query() {
+        let mut t = DnsTracker::new(DnsConfig::default());
+        let mut client = ClientDns::default();
+        let q = ends("192.168.1.2", "192.168.1.1", true);
+        let r = ends("192.168.1.2", "192.168.1.1", false);
+        for sent in [NANOS, 2 * NANOS] {
+            let (msg, _) = t.classify(&QUERY, q).unwrap();
+            t.record_query(&mut client, &msg, q, sent, false);
+        }
+        let (msg, _) = t.classify(&RESPONSE, r).unwrap();
+        t.record_response(&mut client, &msg, r, 2 * NANOS + 5_000_000);
+        assert_eq!(client.latency.count, 1);
+        assert_eq!(client.latency.sum_nanos, NANOS + 5_000_000);
+
+        // Five seconds or more after the first: a new query, timed afresh.
+        for sent in [10 * NANOS, 15 * NANOS] {
+            let (msg, _) = t.classify(&QUERY, q).unwrap();
+            t.record_query(&mut client, &msg, q, sent, false);
+        }
+        let (msg, _) = t.classify(&RESPONSE, r).unwrap();
+        t.record_response(&mut client, &msg, r, 15 * NANOS + 7_000_000);
+        assert_eq!(client.latency.count, 2);
+        assert_eq!(
+            client.latency.sum_nanos,
+            NANOS + 5_000_000 + 7_000_000,
+            "the second pair is timed from 15 s"
+        );
+    }
+
+    #[test]
     fn answers_expire_but_live_at_least_five_minutes() {
         let mut t = DnsTracker::new(DnsConfig::default());
         let mut client = ClientDns::default();
@@ -683,6 +724,41 @@ mod tests {
         assert_eq!(client.unique_domains(NANOS) + client.unique_evictions, 1000);
         assert!(client.domains.len() <= 16);
         assert_eq!(client.queries.total(), 1000);
+    }
+
+    #[test]
+    fn a_flood_of_unanswered_queries_evicts_its_own_oldest_not_everyone_pending() {
+        let config = DnsConfig {
+            max_pending: 64,
+            ..DnsConfig::default()
+        };
+        let mut t = DnsTracker::new(config);
+        let mut flooder = ClientDns::default();
+        let mut client = ClientDns::default();
+        let ms = NANOS / 1000;
+        let flood_query = |t: &mut DnsTracker, flooder: &mut ClientDns, n: u64| {
+            let mut msg = QUERY.to_vec();
+            msg.splice(0..2, (n as u16).to_be_bytes());
+            let q = ends("192.168.1.66", "192.168.1.1", true);
+            let (parsed, _) = t.classify(&msg, q).unwrap();
+            t.record_query(flooder, &parsed, q, n * ms, false);
+        };
+        for n in 0..63 {
+            flood_query(&mut t, &mut flooder, n);
+        }
+        let q = ends("192.168.1.2", "192.168.1.1", true);
+        let (msg, _) = t.classify(&QUERY, q).unwrap();
+        t.record_query(&mut client, &msg, q, 63 * ms, false);
+        for n in 63..100 {
+            flood_query(&mut t, &mut flooder, n);
+        }
+        assert!(t.pending.len() <= 64, "bounded");
+        assert!(t.stats.pending_evicted >= 100 + 1 - 64, "and counted");
+        let r = ends("192.168.1.2", "192.168.1.1", false);
+        let (msg, _) = t.classify(&RESPONSE, r).unwrap();
+        t.record_response(&mut client, &msg, r, 100 * ms);
+        assert_eq!(client.latency.count, 1, "the other client's query was kept");
+        assert_eq!(client.latency.sum_nanos, 37 * ms);
     }
 
     #[test]

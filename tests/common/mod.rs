@@ -79,7 +79,26 @@ pub struct ClientFigures {
     pub connections_active: u64,
     /// DNS query messages sent, by question type.
     pub dns_queries: BTreeMap<String, u64>,
+    /// DNS response messages received (port 53, not mDNS), by header rcode.
+    pub dns_responses: BTreeMap<String, u64>,
+    /// mDNS query messages sent.
+    pub mdns_queries: u64,
+    /// DNS queries sent to a unicast resolver outside the LAN prefixes.
+    pub dns_bypass_other_resolver: u64,
+    /// Distinct names queried in the 24 h window.
+    pub unique_domains: u64,
+    /// The model's side: TLS server names the client sent (empty for lanwatch).
+    pub tls_server_names: Vec<String>,
+    /// lanwatch's side: the client's domains as listed, name → connections
+    /// attributed to it (empty for the model).
+    pub domains: BTreeMap<String, u64>,
+    /// Whether `domains` is the client's whole list: `replay --format json`
+    /// lists only the top [`LISTED_DOMAINS`], so a full list may be cut.
+    pub domains_complete: bool,
 }
+
+/// How many domains per client `replay --format json` lists (the busiest).
+pub const LISTED_DOMAINS: usize = 10;
 
 fn num(v: &Value, key: &str) -> u64 {
     v.get(key).and_then(Value::as_u64).unwrap_or(0)
@@ -118,6 +137,15 @@ fn traffic4(v: &Value) -> [u64; 4] {
     ]
 }
 
+/// A `domains` list of lanwatch's JSON as name → connections.
+pub fn domain_connections(list: &Value) -> BTreeMap<String, u64> {
+    list.as_array()
+        .into_iter()
+        .flatten()
+        .filter_map(|d| Some((d["domain"].as_str()?.to_string(), num(d, "connections"))))
+        .collect()
+}
+
 /// Per-client figures from lanwatch's JSON (`replay --format json`).
 pub fn ours(doc: &Value) -> BTreeMap<String, ClientFigures> {
     let mut map = BTreeMap::new();
@@ -144,6 +172,13 @@ pub fn ours(doc: &Value) -> BTreeMap<String, ClientFigures> {
                 lan: traffic4(&c["lan"]),
                 connections_active: num(&c["connections"], "active"),
                 dns_queries: counts(&c["dns"]["queries"]),
+                dns_responses: counts(&c["dns"]["responses"]),
+                mdns_queries: num(&c["dns"], "mdns_queries"),
+                dns_bypass_other_resolver: num(&c["dns"]["bypass"], "other_resolver"),
+                unique_domains: num(&c["dns"], "unique_domains_24h"),
+                tls_server_names: Vec::new(),
+                domains: domain_connections(&c["domains"]),
+                domains_complete: c["domains"].as_array().map_or(0, Vec::len) < LISTED_DOMAINS,
             },
         );
     }
@@ -171,6 +206,13 @@ pub fn theirs(doc: &Value) -> BTreeMap<String, ClientFigures> {
                 lan: traffic4(&c["lan"]),
                 connections_active: num(c, "connections_active"),
                 dns_queries: counts(&c["dns_queries"]),
+                dns_responses: counts(&c["dns_responses"]),
+                mdns_queries: num(c, "mdns_queries"),
+                dns_bypass_other_resolver: num(c, "dns_bypass_other_resolver"),
+                unique_domains: num(c, "unique_domains"),
+                tls_server_names: strings(c, "tls_server_names"),
+                domains: BTreeMap::new(),
+                domains_complete: true,
             },
         );
     }
@@ -211,6 +253,27 @@ pub fn differences(
                         a.dns_queries, b.dns_queries
                     ));
                 }
+                if a.dns_responses != b.dns_responses {
+                    out.push(format!(
+                        "{key} DNS responses: {:?} vs {:?}",
+                        a.dns_responses, b.dns_responses
+                    ));
+                }
+                let dns_figures = [
+                    ("mDNS queries", a.mdns_queries, b.mdns_queries),
+                    (
+                        "DNS queries to other resolvers",
+                        a.dns_bypass_other_resolver,
+                        b.dns_bypass_other_resolver,
+                    ),
+                    ("distinct names", a.unique_domains, b.unique_domains),
+                ];
+                for (what, x, y) in dns_figures {
+                    if x != y {
+                        out.push(format!("{key} {what}: {x} vs {y}"));
+                    }
+                }
+                out.extend(server_name_differences(key, a, b));
                 if a.connections_active != b.connections_active {
                     out.push(format!(
                         "{key}: active connections {} vs {}",
@@ -226,16 +289,151 @@ pub fn differences(
     out
 }
 
+/// TLS server names: each name the model saw the client send (`b`) must be
+/// one of lanwatch's domains for that client (`a`) with at least one
+/// connection attributed to it. A name missing from a list that may have
+/// been cut (the replay JSON's top 10) is not judged here: see
+/// [`unlisted_server_names`].
+fn server_name_differences(key: &str, a: &ClientFigures, b: &ClientFigures) -> Vec<String> {
+    let mut out = Vec::new();
+    for name in &b.tls_server_names {
+        match a.domains.get(name) {
+            Some(0) => out.push(format!(
+                "{key} TLS server name {name}: a domain of lanwatch's, but no connection"
+            )),
+            Some(_) => {}
+            None if a.domains_complete => out.push(format!(
+                "{key} TLS server name {name}: not among lanwatch's domains {:?}",
+                a.domains.keys().collect::<Vec<_>>()
+            )),
+            None => {}
+        }
+    }
+    out
+}
+
+/// (client, name) for each TLS server name of the model's that lanwatch's
+/// listed domains lack while the list is cut to the top ones: only the
+/// client's full list can tell.
+pub fn unlisted_server_names(
+    ours: &BTreeMap<String, ClientFigures>,
+    theirs: &BTreeMap<String, ClientFigures>,
+) -> Vec<(String, String)> {
+    let mut out = Vec::new();
+    for (key, b) in theirs {
+        let Some(a) = ours.get(key) else { continue };
+        if a.domains_complete {
+            continue;
+        }
+        for name in &b.tls_server_names {
+            if !a.domains.contains_key(name) {
+                out.push((key.clone(), name.clone()));
+            }
+        }
+    }
+    out
+}
+
+/// Every client's full domain list (name → connections), from
+/// `/api/v1/clients/{key}` of `lanwatch replay --listen` over the same files,
+/// once it has counted as many frames as `ours_doc` says.
+pub fn full_domain_lists(
+    files: &[PathBuf],
+    args: &[&str],
+    ours_doc: &Value,
+    keys: &[String],
+) -> BTreeMap<String, BTreeMap<String, u64>> {
+    let addr = format!("127.0.0.1:{}", free_port());
+    let child = Command::new(env!("CARGO_BIN_EXE_lanwatch"))
+        .arg("replay")
+        .arg("--format")
+        .arg("json")
+        .arg("--listen")
+        .arg(&addr)
+        .args(files)
+        .args(args)
+        .stdout(std::process::Stdio::null())
+        .stderr(std::process::Stdio::null())
+        .spawn()
+        .expect("start lanwatch replay --listen");
+    let mut guard = ChildGuard(Some(child));
+    let want = ours_doc["health"]["packets"].clone();
+    wait_for("the replay to finish behind --listen", 60, || {
+        let (status, body) = http_get(&addr, "/api/v1/health").ok()?;
+        let health: Value = serde_json::from_str(&body).ok()?;
+        (status == 200 && health["packets"] == want).then_some(())
+    });
+    let mut lists = BTreeMap::new();
+    for key in keys {
+        let (status, body) =
+            http_get(&addr, &format!("/api/v1/clients/{}", url_encode(key))).expect("GET client");
+        assert_eq!(status, 200, "/api/v1/clients/{key}: {body}");
+        let client: Value = serde_json::from_str(&body).expect("client JSON");
+        lists.insert(key.clone(), domain_connections(&client["domains"]));
+    }
+    let _ = guard.terminate(10);
+    lists
+}
+
 /// Replays `files` with lanwatch and with the model and asserts they agree.
 pub fn assert_same_accounting(files: &[PathBuf], args: &[&str]) {
     let ours_doc = lanwatch_json(files, args);
     let theirs_doc = expected_json(files, args);
-    assert_accounting_matches(files, &ours_doc, &theirs_doc);
+    assert_accounting_matches_with(files, args, &ours_doc, &theirs_doc);
 }
 
-/// Compares two documents already at hand.
+/// Compares two documents already at hand (files replayed without options).
 pub fn assert_accounting_matches(files: &[PathBuf], ours_doc: &Value, theirs_doc: &Value) {
-    let diffs = differences(&ours(ours_doc), &theirs(theirs_doc));
+    assert_accounting_matches_with(files, &[], ours_doc, theirs_doc);
+}
+
+/// Compares two documents already at hand, the replay having used `args`.
+///
+/// Per client: addresses; bytes, packets and connections per protocol; LAN
+/// traffic; active connections; DNS queries by type, responses by rcode,
+/// mDNS queries, queries to resolvers outside the LAN, distinct names; and
+/// every TLS server name the model saw must be one of lanwatch's domains for
+/// that client with a connection (looked up in the client's full list from
+/// the API when the replay JSON's top 10 do not hold it). Then the frame
+/// outcomes.
+pub fn assert_accounting_matches_with(
+    files: &[PathBuf],
+    args: &[&str],
+    ours_doc: &Value,
+    theirs_doc: &Value,
+) {
+    let (ours_map, theirs_map) = (ours(ours_doc), theirs(theirs_doc));
+    assert_figures_match(files, args, ours_doc, theirs_doc, &ours_map, &theirs_map);
+}
+
+/// [`assert_accounting_matches_with`] on figures already extracted (and
+/// possibly adjusted by the caller, who must say why).
+pub fn assert_figures_match(
+    files: &[PathBuf],
+    args: &[&str],
+    ours_doc: &Value,
+    theirs_doc: &Value,
+    ours_map: &BTreeMap<String, ClientFigures>,
+    theirs_map: &BTreeMap<String, ClientFigures>,
+) {
+    let mut diffs = differences(ours_map, theirs_map);
+    let unlisted = unlisted_server_names(ours_map, theirs_map);
+    if !unlisted.is_empty() {
+        let mut keys: Vec<String> = unlisted.iter().map(|(k, _)| k.clone()).collect();
+        keys.dedup();
+        let full = full_domain_lists(files, args, ours_doc, &keys);
+        for (key, name) in unlisted {
+            match full.get(&key).and_then(|l| l.get(&name)) {
+                Some(n) if *n > 0 => {}
+                Some(_) => diffs.push(format!(
+                    "{key} TLS server name {name}: a domain of lanwatch's, but no connection"
+                )),
+                None => diffs.push(format!(
+                    "{key} TLS server name {name}: not among lanwatch's domains (full list)"
+                )),
+            }
+        }
+    }
     assert!(
         diffs.is_empty(),
         "{} differences between lanwatch and the independent model for {:?}:\n{}",
