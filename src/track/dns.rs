@@ -237,7 +237,7 @@ impl ClientDns {
 
 /// Removes the least recently seen eighth of `map` (at least one); returns
 /// how many went.
-fn evict_oldest<K: Copy + Eq + std::hash::Hash + Ord, V>(
+pub(crate) fn evict_oldest<K: Copy + Eq + std::hash::Hash + Ord, V>(
     map: &mut HashMap<K, V, foldhash::fast::RandomState>,
     max: usize,
     seen: impl Fn(&V) -> u64,
@@ -285,7 +285,8 @@ pub struct DnsTracker {
     hasher: foldhash::fast::RandomState,
     answers: HashMap<IpAddr, Answer, foldhash::fast::RandomState>,
     pending: HashMap<PendingKey, u64, foldhash::fast::RandomState>,
-    tcp: HashMap<StreamKey, DnsTcpStream, foldhash::fast::RandomState>,
+    /// DNS-over-TCP streams being split into messages, with their last use.
+    tcp: HashMap<StreamKey, (DnsTcpStream, u64), foldhash::fast::RandomState>,
     doh_addresses: Vec<IpAddr>,
     pub stats: DnsStats,
 }
@@ -349,7 +350,14 @@ impl DnsTracker {
 
     /// Feeds one direction of a DNS-over-TCP connection; the complete
     /// messages are appended to `out` (copied: TCP DNS is rare).
-    pub fn feed_tcp(&mut self, key: StreamKey, syn: bool, payload: &[u8], out: &mut Vec<Vec<u8>>) {
+    pub fn feed_tcp(
+        &mut self,
+        key: StreamKey,
+        syn: bool,
+        payload: &[u8],
+        now: u64,
+        out: &mut Vec<Vec<u8>>,
+    ) {
         if syn {
             self.tcp.remove(&key);
         }
@@ -357,17 +365,15 @@ impl DnsTracker {
             return;
         }
         if !self.tcp.contains_key(&key) && self.tcp.len() >= self.config.max_streams {
-            // Streams are short-lived; under pressure start afresh.
-            self.stats.streams_evicted = self
-                .stats
-                .streams_evicted
-                .wrapping_add(self.tcp.len() as u64);
-            self.tcp.clear();
+            // The idlest streams go first, as everywhere else.
+            let evicted = evict_oldest(&mut self.tcp, self.config.max_streams, |s| s.1);
+            self.stats.streams_evicted = self.stats.streams_evicted.wrapping_add(evicted);
         }
-        let stream = self
+        let (stream, last_used) = self
             .tcp
             .entry(key)
-            .or_insert_with(|| DnsTcpStream::with_limit(16 * 1024));
+            .or_insert_with(|| (DnsTcpStream::with_limit(16 * 1024), now));
+        *last_used = now;
         let mut feed = stream.feed(payload);
         while let Some(message) = feed.next_message() {
             out.push(message.to_vec());

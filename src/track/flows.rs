@@ -45,7 +45,7 @@ impl Default for Timeouts {
 }
 
 /// A flow's identity, with the client's side first.
-#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, PartialOrd, Ord)]
 pub struct FlowKey {
     pub client: ClientKey,
     pub client_ip: IpAddr,

@@ -107,7 +107,7 @@ pub struct Tracker {
     /// Scratch list of DNS messages completed by one TCP segment.
     dns_messages: Vec<Vec<u8>>,
     /// ClientHellos split over segments, by flow (bounded).
-    hellos: HashMap<FlowKey, ClientHelloAssembler, foldhash::fast::RandomState>,
+    hellos: HashMap<FlowKey, (ClientHelloAssembler, u64), foldhash::fast::RandomState>,
     /// The protocols whose connections are DNS over TLS/QUIC.
     dot_protocols: Vec<ProtocolId>,
     identities: Identities,
@@ -545,19 +545,20 @@ impl Tracker {
     ) -> Option<u64> {
         let parsed = match state {
             HelloState::Assembling => match self.hellos.get_mut(key) {
-                Some(assembler) => assembler.push(payload).map(|p| server_name_of(&p)),
+                Some((assembler, _)) => assembler.push(payload).map(|p| server_name_of(&p)),
                 None => Ok(HelloOutcome::NotTls),
             },
             _ => parse_client_hello(payload).map(|p| server_name_of(&p)),
         };
         let outcome = match parsed {
             Ok(HelloOutcome::Incomplete) if state == HelloState::Waiting => {
-                if self.hellos.len() >= self.dns.config.max_streams {
-                    self.hellos.clear();
+                let max = self.dns.config.max_streams;
+                if self.hellos.len() >= max {
+                    dns::evict_oldest(&mut self.hellos, max, |h| h.1);
                 }
                 let mut assembler = ClientHelloAssembler::with_limit(16 * 1024);
                 let started = assembler.push(payload).map(|p| server_name_of(&p));
-                self.hellos.insert(*key, assembler);
+                self.hellos.insert(*key, (assembler, self.now));
                 started.unwrap_or(HelloOutcome::NotTls)
             }
             Ok(outcome) => outcome,
@@ -643,7 +644,7 @@ impl Tracker {
                 let key: StreamKey = (ip.src, src_port, ip.dst, dst_port);
                 let mut messages = std::mem::take(&mut self.dns_messages);
                 self.dns
-                    .feed_tcp(key, flags.syn(), ip.payload, &mut messages);
+                    .feed_tcp(key, flags.syn(), ip.payload, self.now, &mut messages);
                 for message in &messages {
                     self.dns_message(src, dst, message, ends);
                 }
