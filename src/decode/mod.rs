@@ -41,6 +41,9 @@ pub mod tcp;
 pub mod tls;
 pub mod udp;
 
+#[cfg(test)]
+pub(crate) mod fixtures;
+
 use std::fmt;
 use std::net::IpAddr;
 

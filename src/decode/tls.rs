@@ -630,12 +630,7 @@ impl ClientHelloAssembler {
 mod tests {
     use super::*;
 
-    fn hex(s: &str) -> Vec<u8> {
-        (0..s.len())
-            .step_by(2)
-            .map(|i| u8::from_str_radix(&s[i..i + 2], 16).unwrap())
-            .collect()
-    }
+    use crate::decode::fixtures::hex;
 
     /// nDPI's `443-git.pcap`, frame 4: a TLS 1.2 ClientHello for
     /// github.com (SNI) offering ALPN http/1.1, padded to 512 bytes.

@@ -791,7 +791,7 @@ impl Exposition {
 }
 
 /// Label values escape backslash, double quote and line feed.
-fn push_escaped_label_value(out: &mut String, value: &str) {
+pub(crate) fn push_escaped_label_value(out: &mut String, value: &str) {
     for ch in value.chars() {
         match ch {
             '\\' => out.push_str("\\\\"),

@@ -254,16 +254,10 @@ fn point(p: &Value) -> Option<(f64, f64)> {
 
 /// Quotes a label value for a PromQL selector.
 pub fn quote(value: &str) -> String {
+    // PromQL string literals escape like label values in the exposition.
     let mut out = String::with_capacity(value.len().saturating_add(2));
     out.push('"');
-    for ch in value.chars() {
-        match ch {
-            '\\' => out.push_str("\\\\"),
-            '"' => out.push_str("\\\""),
-            '\n' => out.push_str("\\n"),
-            _ => out.push(ch),
-        }
-    }
+    crate::export::prometheus::push_escaped_label_value(&mut out, value);
     out.push('"');
     out
 }

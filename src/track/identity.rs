@@ -765,12 +765,7 @@ mod tests {
     use crate::decode::Fragment;
     use std::net::Ipv4Addr;
 
-    fn hex(s: &str) -> Vec<u8> {
-        (0..s.len())
-            .step_by(2)
-            .map(|i| u8::from_str_radix(&s[i..i + 2], 16).unwrap())
-            .collect()
-    }
+    use crate::decode::fixtures::{hex, MUD_REQUEST};
 
     fn mac(s: &str) -> Mac {
         s.parse().unwrap()
@@ -846,29 +841,6 @@ mod tests {
         let p = udp("0.0.0.0", "255.255.255.255", ports, msg);
         t.observe_ip(now, &link(frame_src, "ff:ff:ff:ff:ff:ff"), &p)
     }
-
-    /// tcpdump's `dhcp-mud.pcap`, frame 1: a Raspberry Pi's REQUEST,
-    /// relayed (the frame comes from the relay 00:23:eb:10:2c:29).
-    const MUD_REQUEST: &str = concat!(
-        "01010601068c4847000000003e0cad7b00000000000000003e0cad79b827ebb853c8",
-        "00000000000000000000",
-        "0000000000000000000000000000000000000000000000000000000000000000",
-        "0000000000000000000000000000000000000000000000000000000000000000",
-        "0000000000000000000000000000000000000000000000000000000000000000",
-        "0000000000000000000000000000000000000000000000000000000000000000",
-        "0000000000000000000000000000000000000000000000000000000000000000",
-        "0000000000000000000000000000000000000000000000000000000000000000",
-        "63825363",
-        "350103",
-        "3d0701b827ebb853c8",
-        "390205c0",
-        "a13668747470733a2f2f6d756463746c2e6578616d706c652e636f6d2f2e77656c6c2d6b6e6f776e2f6d75642f76312f726173627031303",
-        "13c2d6468637063642d362e31312e353a4c696e75782d342e312e31382d76372b3a61726d76376c3a42434d32373039",
-        "0c0b7261737062657272797069",
-        "910101",
-        "371001792103060c0f1c2a33363a3b646577",
-        "ff"
-    );
 
     #[test]
     fn a_relayed_dhcp_request_names_its_chaddr_not_the_relay() {
