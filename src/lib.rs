@@ -3,11 +3,13 @@
 //! The crate follows the data flow of the design: `capture` yields frames,
 //! `decode` turns them into zero-copy views, `track` keeps the bounded
 //! per-client state, and `export` renders snapshots of that state.
-//! `pipeline` ties the four together so live capture and replay share one path.
+//! `pipeline` ties the four together so live capture and replay share one path;
+//! `state` saves the counters across restarts.
 
 pub mod capture;
 pub mod decode;
 pub mod export;
 pub mod pipeline;
 pub mod shutdown;
+pub mod state;
 pub mod track;

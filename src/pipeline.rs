@@ -10,6 +10,7 @@ use std::time::{SystemTime, UNIX_EPOCH};
 use crate::capture::{CaptureError, Next, Source};
 use crate::export::prometheus;
 use crate::shutdown::Shutdown;
+use crate::state::StateSaver;
 use crate::track::publish::Publisher;
 use crate::track::{Snapshot, Tracker};
 
@@ -44,6 +45,9 @@ pub struct Worker<'a> {
     pub process: ProcessInfo,
     /// Frames handed to the tracker so far.
     pub frames: u64,
+    /// Where the counters are saved periodically (`--state-file`); the
+    /// worker writes it itself so no other thread touches the tracker.
+    pub state: Option<StateSaver>,
 }
 
 impl<'a> Worker<'a> {
@@ -53,6 +57,7 @@ impl<'a> Worker<'a> {
             publisher,
             process: ProcessInfo::now(),
             frames: 0,
+            state: None,
         }
     }
 
@@ -70,8 +75,11 @@ impl<'a> Worker<'a> {
                     if self.frames % STATS_EVERY_FRAMES == 0 {
                         self.refresh_source_stats(source);
                     }
-                    if self.frames % SHUTDOWN_CHECK_EVERY_FRAMES == 0 && shutdown.is_triggered() {
-                        break;
+                    if self.frames % SHUTDOWN_CHECK_EVERY_FRAMES == 0 {
+                        if shutdown.is_triggered() {
+                            break;
+                        }
+                        self.save_state_if_due();
                     }
                 }
                 Next::Idle => {
@@ -79,6 +87,7 @@ impl<'a> Worker<'a> {
                     if shutdown.is_triggered() {
                         break;
                     }
+                    self.save_state_if_due();
                 }
                 Next::End => break,
             }
@@ -86,6 +95,21 @@ impl<'a> Worker<'a> {
         }
         self.refresh_source_stats(source);
         Ok(())
+    }
+
+    fn save_state_if_due(&mut self) {
+        if let Some(saver) = &mut self.state {
+            if saver.is_due() {
+                saver.save(self.tracker);
+            }
+        }
+    }
+
+    /// Writes the state file now, if there is one (shutdown, end of replay).
+    pub fn save_state(&mut self) {
+        if let Some(saver) = &mut self.state {
+            saver.save(self.tracker);
+        }
     }
 
     fn refresh_source_stats(&mut self, source: &mut dyn Source) {

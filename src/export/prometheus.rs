@@ -477,6 +477,7 @@ pub fn render(snapshot: &Snapshot) -> String {
         ("not_ip", h.packets.not_ip),
         ("malformed", h.packets.malformed),
         ("duplicate", h.packets.duplicate),
+        ("excluded", h.packets.excluded),
     ] {
         out.sample(&LANWATCH_PACKETS, &[outcome], Value::Int(count));
     }
@@ -1023,6 +1024,7 @@ mod tests {
                 not_ip: 4,
                 malformed: 5,
                 duplicate: 6,
+                excluded: 9,
             },
             kernel_packets: 100,
             kernel_drops: 7,
@@ -1056,6 +1058,7 @@ mod tests {
                 r#"lanwatch_packets_total{outcome="not_ip"} 4"#,
                 r#"lanwatch_packets_total{outcome="malformed"} 5"#,
                 r#"lanwatch_packets_total{outcome="duplicate"} 6"#,
+                r#"lanwatch_packets_total{outcome="excluded"} 9"#,
             ]
         );
         assert_eq!(
