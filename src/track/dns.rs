@@ -471,6 +471,11 @@ impl DnsTracker {
                 let stats = dns.domain_mut(hash, || name_arc(name), now, max);
                 stats.queries = stats.queries.wrapping_add(1);
             }
+        } else {
+            // A name that cannot be read (a compression-pointer loop or
+            // chain, say): the query still counts under its type, and the
+            // message shows up as malformed.
+            self.stats.malformed = self.stats.malformed.wrapping_add(1);
         }
         self.remember_pending(ends, msg.id(), now);
     }

@@ -303,10 +303,7 @@ impl Tracker {
         let src_lan = self.lan.contains(ip.src);
         let dst_lan = self.lan.contains(ip.dst);
         if let Some(src_mac) = link.src_mac {
-            let from_router_service = matches!(
-                ip.transport,
-                Transport::Udp { src_port: 67, .. } | Transport::Icmpv6 { icmp_type: 134, .. }
-            );
+            let from_router_service = is_router_service_reply(ip);
             let from_beyond = dst_lan && !src_lan && is_unicast(ip.src);
             if (from_router_service || from_beyond) && !self.is_router(src_mac) {
                 self.add_router_mac(src_mac);
@@ -849,6 +846,25 @@ fn server_name_of(parsed: &Parsed<'_>) -> HelloOutcome {
         },
         Parsed::Incomplete { .. } => HelloOutcome::Incomplete,
         Parsed::Sslv2 => HelloOutcome::NoName,
+    }
+}
+
+/// What only a router sends: a DHCP server reply (UDP 67 → 68 carrying a
+/// BOOTREPLY) or an IPv6 router advertisement (from a link-local address,
+/// as RFC 4861 requires). Anything less strict lets any device hide from
+/// accounting by sending one packet from port 67 (a hostile-traffic
+/// finding: it would be taken for the router).
+#[inline]
+fn is_router_service_reply(ip: &IpPacket<'_>) -> bool {
+    match ip.transport {
+        Transport::Udp {
+            src_port: 67,
+            dst_port: 68,
+        } => ip.payload.first().map_or(true, |op| *op == 2),
+        Transport::Icmpv6 { icmp_type: 134, .. } => {
+            matches!(ip.src, IpAddr::V6(v6) if v6.segments()[0] & 0xffc0 == 0xfe80)
+        }
+        _ => false,
     }
 }
 
