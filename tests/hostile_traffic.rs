@@ -461,7 +461,10 @@ fn a_packet_from_port_67_does_not_make_a_device_the_router() {
     pcap.push(t + 1000, &https);
     let path = temp_file("port67.pcap");
     pcap.write(&path);
-    let doc = lanwatch_json(&[path.clone()], &["--router-mac", "02:00:00:00:00:fe"]);
+    let doc = lanwatch_json(
+        std::slice::from_ref(&path),
+        &["--router-mac", "02:00:00:00:00:fe"],
+    );
     let ours = ours(&doc);
     let client = ours
         .get(&mac_text(device))
