@@ -132,7 +132,12 @@ fn a_scraper_off_the_allow_list_is_closed_without_an_answer() {
 
 #[test]
 fn a_scraper_on_the_allow_list_is_served() {
-    let server = start(&["--allow-scraper", "10.0.0.0/8", "--allow-scraper", "127.0.0.1"]);
+    let server = start(&[
+        "--allow-scraper",
+        "10.0.0.0/8",
+        "--allow-scraper",
+        "127.0.0.1",
+    ]);
     let seen = curl(&[&format!("http://{}/metrics", server.addr)]);
     assert_eq!(seen.status, 200);
 }
@@ -144,7 +149,11 @@ fn request_heads_over_8_kib_are_431() {
     let seen = curl(&["-H", &big, &format!("http://{}/metrics", server.addr)]);
     assert_eq!(seen.status, 431, "{}", seen.headers);
     // A normal head on the same server is still fine.
-    let small = curl(&["-H", "X-Padding: a", &format!("http://{}/metrics", server.addr)]);
+    let small = curl(&[
+        "-H",
+        "X-Padding: a",
+        &format!("http://{}/metrics", server.addr),
+    ]);
     assert_eq!(small.status, 200);
 }
 
@@ -170,7 +179,9 @@ fn a_slow_request_is_closed_after_the_request_timeout() {
         .unwrap();
     let started = Instant::now();
     // Half a request head, then nothing (a slowloris client).
-    stream.write_all(b"GET /metrics HTTP/1.1\r\nHost: x\r\n").unwrap();
+    stream
+        .write_all(b"GET /metrics HTTP/1.1\r\nHost: x\r\n")
+        .unwrap();
     let mut buf = Vec::new();
     let _ = stream.read_to_end(&mut buf);
     let waited = started.elapsed();
@@ -206,7 +217,10 @@ fn a_web_config_lanwatch_cannot_honour_stops_the_start_with_its_line() {
         .unwrap();
     assert!(!out.status.success());
     let err = String::from_utf8_lossy(&out.stderr);
-    assert!(err.contains("web.yml:4") && err.contains("client_auth_type"), "{err}");
+    assert!(
+        err.contains("web.yml:4") && err.contains("client_auth_type"),
+        "{err}"
+    );
     std::fs::remove_dir_all(&dir).unwrap();
 }
 
@@ -216,7 +230,14 @@ fn self_signed(dir: &Path) -> (PathBuf, PathBuf) {
     let cert = dir.join("server.crt");
     let key = dir.join("server.key");
     let out = Command::new("openssl")
-        .args(["req", "-x509", "-newkey", "ec", "-pkeyopt", "ec_paramgen_curve:prime256v1"])
+        .args([
+            "req",
+            "-x509",
+            "-newkey",
+            "ec",
+            "-pkeyopt",
+            "ec_paramgen_curve:prime256v1",
+        ])
         .args(["-nodes", "-days", "2", "-subj", "/CN=localhost"])
         .args(["-addext", "subjectAltName=DNS:localhost,IP:127.0.0.1"])
         .arg("-keyout")
@@ -225,7 +246,11 @@ fn self_signed(dir: &Path) -> (PathBuf, PathBuf) {
         .arg(&cert)
         .output()
         .expect("run openssl");
-    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
     (cert, key)
 }
 
@@ -247,9 +272,25 @@ fn https_with_a_self_signed_certificate_and_basic_auth() {
     let resolve = format!("localhost:{port}:127.0.0.1");
     let cacert = cert.to_str().unwrap();
 
-    let seen = curl(&["--cacert", cacert, "--resolve", &resolve, "-u", "prometheus:pw", &url]);
+    let seen = curl(&[
+        "--cacert",
+        cacert,
+        "--resolve",
+        &resolve,
+        "-u",
+        "prometheus:pw",
+        &url,
+    ]);
     assert_eq!(seen.status, 200, "{}", seen.headers);
-    let wrong = curl(&["--cacert", cacert, "--resolve", &resolve, "-u", "prometheus:no", &url]);
+    let wrong = curl(&[
+        "--cacert",
+        cacert,
+        "--resolve",
+        &resolve,
+        "-u",
+        "prometheus:no",
+        &url,
+    ]);
     assert_eq!(wrong.status, 401);
     // Without trusting the certificate, the handshake fails (60: peer
     // certificate cannot be authenticated).

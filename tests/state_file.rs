@@ -118,7 +118,10 @@ fn a_damaged_state_file_is_set_aside_and_the_run_starts_from_zero() {
     std::fs::write(&state, b"{\"format\": \"lanwatch-state\", \"vers").unwrap();
     let a = repo_file("samples/home-lan.pcap");
     let (doc, stderr) = replay_with_state(&a, &state);
-    assert!(stderr.contains("moved it to"), "a warning says so: {stderr}");
+    assert!(
+        stderr.contains("moved it to"),
+        "a warning says so: {stderr}"
+    );
     assert_eq!(totals(&ours(&doc)), model(&a), "counts from zero");
     let aside = set_aside_files(&dir);
     assert_eq!(aside.len(), 1, "{aside:?}");
@@ -128,8 +131,7 @@ fn a_damaged_state_file_is_set_aside_and_the_run_starts_from_zero() {
         "the damaged file is kept as it was"
     );
     // A fresh state was written in its place.
-    let fresh: serde_json::Value =
-        serde_json::from_slice(&std::fs::read(&state).unwrap()).unwrap();
+    let fresh: serde_json::Value = serde_json::from_slice(&std::fs::read(&state).unwrap()).unwrap();
     assert_eq!(fresh["format"], "lanwatch-state");
     std::fs::remove_dir_all(&dir).unwrap();
 }
@@ -138,8 +140,14 @@ fn a_damaged_state_file_is_set_aside_and_the_run_starts_from_zero() {
 fn a_state_file_of_another_instance_or_version_is_set_aside() {
     let a = repo_file("tests/data/generated/lan_and_broadcast.pcap");
     for (tag, header) in [
-        ("foreign", r#""format":"lanwatch-state","version":1,"instance":"some-other-router""#),
-        ("newer", r#""format":"lanwatch-state","version":99,"instance":"x""#),
+        (
+            "foreign",
+            r#""format":"lanwatch-state","version":1,"instance":"some-other-router""#,
+        ),
+        (
+            "newer",
+            r#""format":"lanwatch-state","version":99,"instance":"x""#,
+        ),
         ("other", r#""format":"nlbwmon","version":1,"instance":"x""#),
     ] {
         let dir = temp_dir(tag);
