@@ -250,6 +250,7 @@ FIELDS = [
     "tcp.flags",
     "udp.srcport",
     "udp.dstport",
+    "dhcp.type",
     "icmp.type",
     "icmpv6.type",
     "dns.flags.response",
@@ -630,9 +631,15 @@ class Accounting:
         (src, dst, length, proto, frag, sport, dport, tcp_flags, icmp_type) = pkt
 
         # Rule 2: learn routers from this frame before classifying it.
-        if proto == UDP and sport == 67 and frag != "later" and src_has_mac:
+        # Only real server replies: UDP 67 -> 68 carrying a BOOTREPLY (op 2; a first
+        # fragment too short to show it counts), and router advertisements from a
+        # link-local address. A device sending from port 67 is not the router.
+        dhcp_op = first(row, "dhcp.type")
+        if (proto == UDP and sport == 67 and dport == 68 and frag != "later" and src_has_mac
+                and dhcp_op in (None, "", "2")):
             self.make_router(src_mac)
-        if proto == ICMPV6 and icmp_type == 134 and src_has_mac:
+        if (proto == ICMPV6 and icmp_type == 134 and src_has_mac
+                and src.version == 6 and src.is_link_local):
             self.make_router(src_mac)
         # The L2 peer of a non-LAN address, in LAN <-> non-LAN traffic only: when both
         # ends are outside the LAN prefixes (a client's global IPv6 address that no

@@ -6,7 +6,7 @@
 //! `pipeline` ties the four together so live capture and replay share one path;
 //! `report` turns the history Prometheus kept into the daily Markdown report;
 //! `config` reads the OpenWrt configuration and `privileges` drops root once
-//! the sockets are open.
+//! the sockets are open; `state` saves the counters across restarts.
 
 pub mod capture;
 pub mod config;
@@ -16,4 +16,5 @@ pub mod pipeline;
 pub mod privileges;
 pub mod report;
 pub mod shutdown;
+pub mod state;
 pub mod track;

@@ -8,6 +8,7 @@ use std::net::SocketAddr;
 use std::path::PathBuf;
 use std::process::ExitCode;
 use std::thread::JoinHandle;
+use std::time::Duration;
 
 use clap::{Args, Parser, Subcommand, ValueEnum};
 use ipnet::IpNet;
@@ -22,6 +23,7 @@ use lanwatch::export::{http, json, prometheus, table};
 use lanwatch::pipeline::Worker;
 use lanwatch::privileges::{self, Credentials};
 use lanwatch::shutdown::Shutdown;
+use lanwatch::state::{self, StateSaver};
 use lanwatch::track::identity::IdentityConfig;
 use lanwatch::track::lan::Lan;
 use lanwatch::track::oui::OuiTable;
@@ -164,18 +166,88 @@ struct CaptureArgs {
     #[arg(long, value_name = "NAME", requires = "user")]
     group: Option<String>,
 
-    /// Leave this client out of every table (repeatable). Not implemented
-    /// yet: accepted and logged, no effect.
-    #[arg(long = "exclude-mac", value_name = "MAC")]
-    exclude_macs: Vec<Mac>,
-
-    /// Do not export DNS names. Not implemented yet: accepted and logged,
-    /// no effect.
+    /// Serve HTTP even while running as root. Without it, lanwatch capture
+    /// refuses to serve as root: drop privileges after opening the capture
+    /// sockets with --user/--group instead.
     #[arg(long)]
-    no_dns_names: bool,
+    allow_root: bool,
+
+    #[command(flatten)]
+    http: HttpArgs,
+
+    #[command(flatten)]
+    state: StateArgs,
 
     #[command(flatten)]
     track: TrackArgs,
+}
+
+/// Who may use the HTTP endpoint, and how.
+#[derive(Args)]
+struct HttpArgs {
+    /// TLS and basic authentication for the endpoint, in the Prometheus
+    /// exporter toolkit's web-config format (tls_server_config: cert_file,
+    /// key_file; basic_auth_users: user: bcrypt-hash).
+    #[arg(long, value_name = "FILE")]
+    web_config: Option<PathBuf>,
+
+    /// Only these addresses may connect (repeatable); others are closed
+    /// unread. Default: anyone who can reach the --listen address.
+    #[arg(long = "allow-scraper", value_name = "CIDR", value_parser = parse_cidr)]
+    allow_scrapers: Vec<IpNet>,
+
+    /// A request's head (and any TLS handshake) must arrive within this
+    /// many seconds, or the connection is closed.
+    #[arg(long, value_name = "SECONDS", default_value_t = http::DEFAULT_REQUEST_TIMEOUT.as_secs())]
+    request_timeout: u64,
+}
+
+impl HttpArgs {
+    fn policy(&self) -> Result<http::Policy, String> {
+        http::Policy::new(
+            self.web_config.as_deref(),
+            self.allow_scrapers.clone(),
+            Duration::from_secs(self.request_timeout.max(1)),
+        )
+        .map_err(|e| e.to_string())
+    }
+}
+
+/// A CIDR prefix, or a single address (as a /32 or /128).
+fn parse_cidr(text: &str) -> Result<IpNet, String> {
+    text.parse::<IpNet>()
+        .or_else(|_| text.parse::<std::net::IpAddr>().map(IpNet::from))
+        .map_err(|_| format!("{text:?} is not an address or CIDR prefix"))
+}
+
+/// Keeping the counters across restarts.
+#[derive(Args)]
+struct StateArgs {
+    /// Save the per-client counters here (atomically) every
+    /// --state-interval minutes and at shutdown, and restore them at start.
+    /// A damaged or foreign file is set aside, never fatal.
+    #[arg(long, value_name = "PATH")]
+    state_file: Option<PathBuf>,
+
+    /// Minutes between two saves of the state file.
+    #[arg(long, value_name = "MINUTES", default_value_t = state::DEFAULT_INTERVAL_MINUTES)]
+    state_interval: u64,
+}
+
+impl StateArgs {
+    /// Restores the saved counters into `tracker` and returns the saver the
+    /// capture worker writes with.
+    fn restore(&self, tracker: &mut Tracker) -> Option<StateSaver> {
+        let path = self.state_file.clone()?;
+        let instance = state::instance_name();
+        state::restore_or_set_aside(tracker, &path, &instance);
+        let minutes = self.state_interval.max(1);
+        Some(StateSaver::new(
+            path,
+            Duration::from_secs(minutes.saturating_mul(60)),
+            instance,
+        ))
+    }
 }
 
 #[derive(Args)]
@@ -212,6 +284,12 @@ struct ReplayArgs {
     /// on from where it ended, until SIGINT/SIGTERM.
     #[arg(long = "loop", requires = "realtime")]
     loop_files: bool,
+
+    #[command(flatten)]
+    http: HttpArgs,
+
+    #[command(flatten)]
+    state: StateArgs,
 
     #[command(flatten)]
     track: TrackArgs,
@@ -299,6 +377,21 @@ struct TrackArgs {
     /// bytes and by queries; the JSON API lists them all). 0: none.
     #[arg(long, value_name = "N", default_value_t = 10)]
     top_domains: usize,
+
+    /// Leave this device out of every table (repeatable): its frames are
+    /// counted only as lanwatch_packets_total{outcome="excluded"}.
+    #[arg(long = "exclude-mac", value_name = "MAC")]
+    exclude_macs: Vec<Mac>,
+
+    /// Do not export DNS names: no domain series in /metrics, no domains in
+    /// the JSON API (DNS counts only).
+    #[arg(long)]
+    no_dns_names: bool,
+
+    /// Forget per-domain data (names and their counters) not seen for this
+    /// many hours.
+    #[arg(long, value_name = "HOURS")]
+    domain_retention: Option<u64>,
 }
 
 impl TrackArgs {
@@ -344,9 +437,13 @@ impl TrackArgs {
                 oui: OuiTable::load_or_builtin(self.oui.as_deref()).map_err(|e| e.to_string())?,
             },
             active_window: seconds(self.active_window),
+            exclude_macs: self.exclude_macs.clone(),
+            domain_retention: self
+                .domain_retention
+                .map(|hours| hours.saturating_mul(3600).saturating_mul(S)),
             export: lanwatch::track::ExportSettings {
                 top_domains: self.top_domains,
-                ..Default::default()
+                dns_names: !self.no_dns_names,
             },
             ..TrackConfig::default()
         })
@@ -397,16 +494,18 @@ fn init_logging(level: &str) {
 /// triggered, and triggers it itself if it fails.
 fn start_server(
     listen: SocketAddr,
+    policy: http::Policy,
     reader: SnapshotReader,
     shutdown: &Shutdown,
 ) -> Result<JoinHandle<()>, String> {
     let listener = http::bind(listen).map_err(|e| e.to_string())?;
-    serve(listener, reader, shutdown)
+    serve(listener, policy, reader, shutdown)
 }
 
 /// Serves on an already bound listener from a thread of its own.
 fn serve(
     listener: std::net::TcpListener,
+    policy: http::Policy,
     reader: SnapshotReader,
     shutdown: &Shutdown,
 ) -> Result<JoinHandle<()>, String> {
@@ -417,7 +516,7 @@ fn serve(
     std::thread::Builder::new()
         .name("http".into())
         .spawn(move || {
-            if let Err(e) = http::run_server_on(listener, reader, shutdown.clone()) {
+            if let Err(e) = http::run_server_with(listener, reader, shutdown.clone(), policy) {
                 tracing::error!("{e}");
                 shutdown.trigger();
             }
@@ -434,6 +533,26 @@ fn shutdown_on_signals() -> Result<Shutdown, String> {
     Ok(shutdown)
 }
 
+/// Refuses to serve HTTP as root unless `--allow-root`: the process that
+/// parses requests from the network should hold no privileges. Called
+/// after the point where privileges are dropped (`--user`).
+fn check_not_root(allow_root: bool) -> Result<(), String> {
+    // SAFETY: geteuid has no preconditions and cannot fail.
+    let euid = unsafe { libc::geteuid() };
+    if euid == 0 && !allow_root {
+        return Err(
+            "refusing to serve HTTP as root: use --user (and --group) to drop \
+                    privileges once the capture sockets are open, or --allow-root to \
+                    serve as root anyway"
+                .to_string(),
+        );
+    }
+    if euid == 0 {
+        tracing::warn!("serving HTTP as root (--allow-root)");
+    }
+    Ok(())
+}
+
 fn run_capture(args: CaptureArgs) -> Result<ExitCode, String> {
     // Look the user up before opening anything, so a typo fails at once.
     let credentials = match &args.user {
@@ -445,7 +564,7 @@ fn run_capture(args: CaptureArgs) -> Result<ExitCode, String> {
         }
         None => None,
     };
-    warn_not_implemented(&args);
+    let policy = args.http.policy()?;
     let shutdown = shutdown_on_signals()?;
     let options = LiveOptions {
         snaplen: args.snaplen,
@@ -462,6 +581,7 @@ fn run_capture(args: CaptureArgs) -> Result<ExitCode, String> {
     for mac in source.local_macs() {
         tracker.add_router_mac(*mac);
     }
+    let saver = args.state.restore(&mut tracker);
     let (publisher, reader) = publish::channel();
     // The first look at flow offloading runs with the privileges `nft`
     // may need; the re-checks run as whoever lanwatch is by then.
@@ -472,28 +592,22 @@ fn run_capture(args: CaptureArgs) -> Result<ExitCode, String> {
         credentials.drop_privileges().map_err(|e| e.to_string())?;
         tracing::info!(user = %credentials, "dropped privileges: no capabilities left");
     }
+    // Whoever we are now serves HTTP: not root, unless asked.
+    check_not_root(args.allow_root)?;
     let offload_cell = offload::Monitor::start(first_offload, &args.interfaces, &shutdown)
         .map_err(|e| format!("cannot start the flow offload monitor: {e}"))?;
-    let server = serve(listener, reader, &shutdown)?;
+    let server = serve(listener, policy, reader, &shutdown)?;
     tracing::info!(interfaces = ?args.interfaces, "capturing");
     let mut worker = Worker::new(&mut tracker, Some(&publisher));
     worker.flow_offload = Some(offload_cell);
+    worker.state = saver;
     let result = worker.run(&mut source, &shutdown);
+    worker.save_state();
     shutdown.trigger();
     let _ = server.join();
     result.map_err(|e| e.to_string())?;
     tracing::info!(frames = worker.frames, "stopped");
     Ok(ExitCode::SUCCESS)
-}
-
-/// Logs, once at start-up, each accepted option that does nothing yet.
-fn warn_not_implemented(args: &CaptureArgs) {
-    if !args.exclude_macs.is_empty() {
-        tracing::warn!(macs = ?args.exclude_macs, "--exclude-mac is not implemented yet; these clients are still counted");
-    }
-    if args.no_dns_names {
-        tracing::warn!("--no-dns-names is not implemented yet; DNS names are exported as usual");
-    }
 }
 
 fn run_check_config(args: CheckConfigArgs) -> Result<ExitCode, String> {
@@ -572,14 +686,17 @@ fn run_check_config(args: CheckConfigArgs) -> Result<ExitCode, String> {
 }
 
 fn run_replay(args: ReplayArgs) -> Result<ExitCode, String> {
+    let policy = args.http.policy()?;
     let shutdown = shutdown_on_signals()?;
     let mut tracker = Tracker::new(args.track.config(Vec::new)?);
+    let saver = args.state.restore(&mut tracker);
     let (publisher, reader) = publish::channel();
     let server = match args.listen {
-        Some(listen) => Some(start_server(listen, reader, &shutdown)?),
+        Some(listen) => Some(start_server(listen, policy, reader, &shutdown)?),
         None => None,
     };
     let mut worker = Worker::new(&mut tracker, Some(&publisher));
+    worker.state = saver;
     let mut failed = false;
     let mut pacer = args.realtime.then(|| Pacer::new(args.speed));
     'passes: loop {
@@ -608,6 +725,7 @@ fn run_replay(args: ReplayArgs) -> Result<ExitCode, String> {
             _ => break,
         }
     }
+    worker.save_state();
     let snapshot = worker.snapshot();
     let output = match args.format {
         Format::Table => table::render_table(&snapshot),

@@ -11,6 +11,7 @@ use crate::capture::offload::OffloadCell;
 use crate::capture::{CaptureError, Next, Source};
 use crate::export::prometheus;
 use crate::shutdown::Shutdown;
+use crate::state::StateSaver;
 use crate::track::publish::Publisher;
 use crate::track::{Snapshot, Tracker};
 
@@ -47,6 +48,9 @@ pub struct Worker<'a> {
     pub frames: u64,
     /// Flow offloading as a monitor thread last saw it (live capture).
     pub flow_offload: Option<OffloadCell>,
+    /// Where the counters are saved periodically (`--state-file`); the
+    /// worker writes it itself so no other thread touches the tracker.
+    pub state: Option<StateSaver>,
 }
 
 impl<'a> Worker<'a> {
@@ -57,6 +61,7 @@ impl<'a> Worker<'a> {
             process: ProcessInfo::now(),
             frames: 0,
             flow_offload: None,
+            state: None,
         }
     }
 
@@ -74,8 +79,11 @@ impl<'a> Worker<'a> {
                     if self.frames % STATS_EVERY_FRAMES == 0 {
                         self.refresh_source_stats(source);
                     }
-                    if self.frames % SHUTDOWN_CHECK_EVERY_FRAMES == 0 && shutdown.is_triggered() {
-                        break;
+                    if self.frames % SHUTDOWN_CHECK_EVERY_FRAMES == 0 {
+                        if shutdown.is_triggered() {
+                            break;
+                        }
+                        self.save_state_if_due();
                     }
                 }
                 Next::Idle => {
@@ -83,6 +91,7 @@ impl<'a> Worker<'a> {
                     if shutdown.is_triggered() {
                         break;
                     }
+                    self.save_state_if_due();
                 }
                 Next::End => break,
             }
@@ -90,6 +99,21 @@ impl<'a> Worker<'a> {
         }
         self.refresh_source_stats(source);
         Ok(())
+    }
+
+    fn save_state_if_due(&mut self) {
+        if let Some(saver) = &mut self.state {
+            if saver.is_due() {
+                saver.save(self.tracker);
+            }
+        }
+    }
+
+    /// Writes the state file now, if there is one (shutdown, end of replay).
+    pub fn save_state(&mut self) {
+        if let Some(saver) = &mut self.state {
+            saver.save(self.tracker);
+        }
     }
 
     /// Kernel counters, duplicates, and wall-clock housekeeping (the lease

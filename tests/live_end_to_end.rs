@@ -88,6 +88,7 @@ fn live_capture_serves_the_same_figures_as_the_replay_of_the_same_file() {
             "vcap",
             "--listen",
             addr,
+            "--allow-root",
         ])
         .stdout(Stdio::null())
         .spawn()

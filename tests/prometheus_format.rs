@@ -200,6 +200,7 @@ fn home_lan() -> Snapshot {
                 not_ip: 3_411,
                 malformed: 2,
                 duplicate: 17,
+                excluded: 0,
             },
             kernel_packets: 5_679_000,
             kernel_drops: 58,
@@ -363,6 +364,7 @@ fn expected_series(s: &Snapshot) -> Series {
         ("not_ip", h.packets.not_ip),
         ("malformed", h.packets.malformed),
         ("duplicate", h.packets.duplicate),
+        ("excluded", h.packets.excluded),
     ] {
         put(
             "lanwatch_packets_total",

@@ -39,9 +39,6 @@ pub const DEFAULT_PORT: u16 = 19477;
 /// The section type of lanwatch's settings.
 const SECTION: &str = "lanwatch";
 
-/// Flags lanwatch accepts but does not act on yet.
-pub const NOT_IMPLEMENTED_FLAGS: [&str; 2] = ["--exclude-mac", "--no-dns-names"];
-
 /// A problem with the configuration, naming the option and line.
 #[derive(Debug, thiserror::Error)]
 pub enum ConfigError {
@@ -743,17 +740,6 @@ pub fn plan(settings: &Settings, net: &dyn Network, program: &str) -> Result<Pla
     if settings.user.is_none() {
         notes.push("no option user: the daemon keeps running as root".to_string());
     }
-    let stubs: Vec<&str> = NOT_IMPLEMENTED_FLAGS
-        .iter()
-        .copied()
-        .filter(|f| args.iter().any(|a| a == f))
-        .collect();
-    if !stubs.is_empty() {
-        notes.push(format!(
-            "{} accepted but not implemented yet: no effect on the figures",
-            stubs.join(", ")
-        ));
-    }
     Ok(Plan {
         enabled: settings.enabled,
         capture,
@@ -1005,16 +991,16 @@ config lanwatch 'main'
     }
 
     #[test]
-    fn stub_flags_are_pointed_out() {
+    fn privacy_options_become_daemon_flags() {
         let s = Settings::from_text(
-            "config lanwatch\n option user 'x'\n option export_dns_names 'no'\n",
+            "config lanwatch\n option user 'x'\n option export_dns_names 'no'\n list exclude_mac 'aa:bb:cc:dd:ee:ff'\n",
         )
         .unwrap();
         let p = plan(&s, &Router, "l").unwrap();
-        assert_eq!(
-            p.notes,
-            ["--no-dns-names accepted but not implemented yet: no effect on the figures"]
-        );
+        assert!(p.notes.is_empty(), "{:?}", p.notes);
+        let args = p.args.join(" ");
+        assert!(args.contains("--no-dns-names"), "{args}");
+        assert!(args.contains("--exclude-mac aa:bb:cc:dd:ee:ff"), "{args}");
     }
 
     #[test]

@@ -14,27 +14,43 @@
 //! `SHUTDOWN_GRACE`, then drop what is left. [`Shutdown`] is the handle the
 //! binary triggers from its signal handling (or the capture worker, on a
 //! fatal error) to stop a server started with [`run_server`].
+//!
+//! Access is a [`Policy`], checked in the order that costs a refused peer
+//! (and the router) least: the peer's address against the allow-list as
+//! soon as the connection is accepted (refused peers are closed before a
+//! byte is read or a TLS handshake begins), then TLS (`--web-config`,
+//! feature `tls`), then the request's limits — headers within 8 KiB (431),
+//! the whole head within the request timeout (else the connection is
+//! closed) — then basic authentication (401, with `WWW-Authenticate`), and
+//! only then the route (404), the method (405: only GET and HEAD) and the
+//! body (413: requests carry none).
 
 use std::convert::Infallible;
 use std::future::Future;
 use std::io;
-use std::net::SocketAddr;
+use std::net::{IpAddr, SocketAddr};
 use std::sync::Arc;
 use std::time::Duration;
 
 use http_body_util::Full;
 use hyper::body::{Bytes, Incoming};
-use hyper::header::{HeaderValue, ALLOW, CACHE_CONTROL, CONTENT_LENGTH, CONTENT_TYPE};
+use hyper::header::{
+    HeaderMap, HeaderValue, ALLOW, AUTHORIZATION, CACHE_CONTROL, CONNECTION, CONTENT_LENGTH,
+    CONTENT_TYPE, TRANSFER_ENCODING, WWW_AUTHENTICATE,
+};
 use hyper::server::conn::http1;
 use hyper::service::service_fn;
 use hyper::{Method, Request, Response, StatusCode};
 use hyper_util::rt::{TokioIo, TokioTimer};
-use tokio::net::{TcpListener, TcpStream};
+use ipnet::IpNet;
+use tokio::io::{AsyncRead, AsyncWrite};
+use tokio::net::TcpListener;
 use tokio::sync::{watch, OwnedSemaphorePermit, Semaphore};
 use tokio::task::JoinSet;
 use tracing::{debug, info, warn};
 
 use super::json::{self, ClientKey};
+use super::webconfig::{BasicAuth, WebConfig};
 use super::{prometheus, table};
 pub use crate::shutdown::Shutdown;
 use crate::track::publish::SnapshotReader;
@@ -51,8 +67,17 @@ pub const SNAPSHOT_PATIENCE: Duration = Duration::from_millis(250);
 /// How long in-flight requests may take to finish once shutdown begins.
 pub const SHUTDOWN_GRACE: Duration = Duration::from_secs(5);
 
-/// A client must send its request headers within this time.
-const HEADER_READ_TIMEOUT: Duration = Duration::from_secs(10);
+/// A client must send its request head (and finish any TLS handshake)
+/// within this time unless told otherwise.
+pub const DEFAULT_REQUEST_TIMEOUT: Duration = Duration::from_secs(10);
+
+/// Request heads larger than this are refused with 431 (hyper's smallest
+/// read buffer, and plenty for a scraper).
+pub const MAX_HEADER_BYTES: usize = 8 * 1024;
+
+/// A connection is closed (gracefully) after this long, however busy: a
+/// slow reader cannot hold one of the few connection slots for ever.
+const MAX_CONNECTION_LIFETIME: Duration = Duration::from_secs(300);
 
 /// Connections served at once; more wait in the kernel's accept queue.
 const MAX_CONNECTIONS: usize = 32;
@@ -74,6 +99,111 @@ pub enum HttpError {
     Runtime(#[source] io::Error),
     #[error("HTTP server on {addr} stopped accepting connections: {source}")]
     Accept { addr: SocketAddr, source: io::Error },
+    #[error("{0}")]
+    WebConfig(#[from] super::webconfig::WebConfigError),
+    #[error("{path}: tls_server_config needs a lanwatch built with TLS support (cargo feature `tls`); this one has none")]
+    NoTlsSupport { path: String },
+}
+
+/// Who may use the endpoint, and how.
+#[derive(Clone)]
+pub struct Policy {
+    /// Peers allowed to connect (`--allow-scraper`); empty: anyone who can
+    /// reach the listening address.
+    pub allow: Vec<IpNet>,
+    /// Basic authentication (`basic_auth_users`); None: none asked for.
+    pub auth: Option<Arc<BasicAuth>>,
+    /// The request head (after any TLS handshake) must arrive within this.
+    pub request_timeout: Duration,
+    /// HTTPS (`tls_server_config`).
+    #[cfg(feature = "tls")]
+    pub tls: Option<tokio_rustls::TlsAcceptor>,
+}
+
+impl std::fmt::Debug for Policy {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Policy")
+            .field("allow", &self.allow)
+            .field("auth", &self.auth.is_some())
+            .field("request_timeout", &self.request_timeout)
+            .field("tls", &self.is_tls())
+            .finish()
+    }
+}
+
+impl Default for Policy {
+    fn default() -> Policy {
+        Policy {
+            allow: Vec::new(),
+            auth: None,
+            request_timeout: DEFAULT_REQUEST_TIMEOUT,
+            #[cfg(feature = "tls")]
+            tls: None,
+        }
+    }
+}
+
+impl Policy {
+    /// The policy of a `--web-config` file (None: no file) and the
+    /// allow-list. Fails on a file asking for what this build cannot do.
+    pub fn new(
+        web_config: Option<&std::path::Path>,
+        allow: Vec<IpNet>,
+        request_timeout: Duration,
+    ) -> Result<Policy, HttpError> {
+        let mut policy = Policy {
+            allow,
+            request_timeout,
+            ..Policy::default()
+        };
+        let Some(path) = web_config else {
+            return Ok(policy);
+        };
+        let config = WebConfig::load(path)?;
+        policy.auth = BasicAuth::new(&config.users).map(Arc::new);
+        if let Some(files) = &config.tls {
+            #[cfg(feature = "tls")]
+            {
+                policy.tls = Some(super::webconfig::tls_acceptor(files)?);
+            }
+            #[cfg(not(feature = "tls"))]
+            {
+                let _ = files;
+                return Err(HttpError::NoTlsSupport {
+                    path: path.display().to_string(),
+                });
+            }
+        }
+        Ok(policy)
+    }
+
+    /// Whether `peer` is on the allow-list (IPv4-mapped IPv6 peers are
+    /// taken as the IPv4 address they are).
+    pub fn allows(&self, peer: IpAddr) -> bool {
+        if self.allow.is_empty() {
+            return true;
+        }
+        let peer = match peer {
+            IpAddr::V6(v6) => v6
+                .to_ipv4_mapped()
+                .map(IpAddr::V4)
+                .unwrap_or(IpAddr::V6(v6)),
+            v4 => v4,
+        };
+        self.allow.iter().any(|net| net.contains(&peer))
+    }
+
+    /// Whether the endpoint speaks HTTPS.
+    pub fn is_tls(&self) -> bool {
+        #[cfg(feature = "tls")]
+        {
+            self.tls.is_some()
+        }
+        #[cfg(not(feature = "tls"))]
+        {
+            false
+        }
+    }
 }
 
 /// Opens the listening socket. Separate from running the server so the
@@ -104,6 +234,16 @@ pub fn run_server_on(
     reader: SnapshotReader,
     shutdown: Shutdown,
 ) -> Result<(), HttpError> {
+    run_server_with(listener, reader, shutdown, Policy::default())
+}
+
+/// [`run_server_on`] under an access [`Policy`].
+pub fn run_server_with(
+    listener: std::net::TcpListener,
+    reader: SnapshotReader,
+    shutdown: Shutdown,
+    policy: Policy,
+) -> Result<(), HttpError> {
     let addr = listener.local_addr().map_err(HttpError::Runtime)?;
     let runtime = tokio::runtime::Builder::new_current_thread()
         .enable_io()
@@ -112,8 +252,9 @@ pub fn run_server_on(
         .map_err(HttpError::Runtime)?;
     runtime.block_on(async move {
         let listener = TcpListener::from_std(listener).map_err(HttpError::Runtime)?;
-        info!("serving metrics on http://{addr}/metrics");
-        serve(listener, reader, shutdown.wait())
+        let scheme = if policy.is_tls() { "https" } else { "http" };
+        info!("serving metrics on {scheme}://{addr}/metrics");
+        serve_with(listener, reader, shutdown.wait(), Arc::new(policy))
             .await
             .map_err(|source| HttpError::Accept { addr, source })
     })
@@ -130,6 +271,18 @@ pub async fn serve(
     reader: SnapshotReader,
     shutdown: impl Future<Output = ()>,
 ) -> io::Result<()> {
+    serve_with(listener, reader, shutdown, Arc::new(Policy::default())).await
+}
+
+/// [`serve`] under an access [`Policy`].
+pub async fn serve_with(
+    listener: TcpListener,
+    reader: SnapshotReader,
+    shutdown: impl Future<Output = ()>,
+    policy: Arc<Policy>,
+) -> io::Result<()> {
+    // bcrypt verifications, one at a time (see `BasicAuth`).
+    let auth_gate = Arc::new(Semaphore::new(1));
     let (stop_tx, stop_rx) = watch::channel(false);
     let slots = Arc::new(Semaphore::new(MAX_CONNECTIONS));
     let mut connections = JoinSet::new();
@@ -152,9 +305,32 @@ pub async fn serve(
         };
         match accepted {
             Ok((stream, peer)) => {
+                if !policy.allows(peer.ip()) {
+                    // Closed unread: nothing is revealed, nothing is spent.
+                    debug!("connection from {peer} refused: not on the allow-list");
+                    drop(stream);
+                    continue;
+                }
                 debug!("connection from {peer}");
-                let connection = serve_connection(stream, reader.clone(), stop_rx.clone(), permit);
-                connections.spawn(connection);
+                let context = Context {
+                    reader: reader.clone(),
+                    policy: policy.clone(),
+                    auth_gate: auth_gate.clone(),
+                };
+                let stop = stop_rx.clone();
+                #[cfg(feature = "tls")]
+                if let Some(acceptor) = policy.tls.clone() {
+                    let timeout = policy.request_timeout;
+                    connections.spawn(async move {
+                        match tokio::time::timeout(timeout, acceptor.accept(stream)).await {
+                            Ok(Ok(tls)) => serve_connection(tls, context, stop, permit).await,
+                            Ok(Err(e)) => debug!("TLS handshake with {peer} failed: {e}"),
+                            Err(_) => debug!("TLS handshake with {peer} timed out"),
+                        }
+                    });
+                    continue;
+                }
+                connections.spawn(serve_connection(stream, context, stop, permit));
             }
             Err(e) if is_transient(&e) => {
                 warn!("accepting an HTTP connection failed: {e}; retrying");
@@ -198,25 +374,36 @@ fn is_transient(e: &io::Error) -> bool {
     )
 }
 
+/// What a connection needs besides its stream.
+#[derive(Clone)]
+struct Context {
+    reader: SnapshotReader,
+    policy: Arc<Policy>,
+    auth_gate: Arc<Semaphore>,
+}
+
 /// Serves one connection until the client closes it or shutdown asks it to
 /// finish its current request and close.
-async fn serve_connection(
-    stream: TcpStream,
-    reader: SnapshotReader,
+async fn serve_connection<S>(
+    stream: S,
+    context: Context,
     mut stop: watch::Receiver<bool>,
     _slot: OwnedSemaphorePermit,
-) {
+) where
+    S: AsyncRead + AsyncWrite + Unpin + Send + 'static,
+{
+    let request_timeout = context.policy.request_timeout;
     let service = service_fn(move |request: Request<Incoming>| {
-        let mut reader = reader.clone();
-        // The request body, if any, is of no interest: drop it right away.
-        let method = request.method().clone();
-        let path = request.uri().path().to_owned();
-        drop(request);
-        async move { Ok::<_, Infallible>(respond(&method, &path, &mut reader).await) }
+        let context = context.clone();
+        // The request body, if any, is never read: drop it right away.
+        let (parts, body) = request.into_parts();
+        drop(body);
+        async move { Ok::<_, Infallible>(admit_and_respond(parts, context).await) }
     });
     let connection = http1::Builder::new()
         .timer(TokioTimer::new())
-        .header_read_timeout(HEADER_READ_TIMEOUT)
+        .header_read_timeout(request_timeout)
+        .max_buf_size(MAX_HEADER_BYTES)
         .serve_connection(TokioIo::new(stream), service);
     tokio::pin!(connection);
 
@@ -226,10 +413,81 @@ async fn serve_connection(
             connection.as_mut().graceful_shutdown();
             connection.await
         }
+        () = tokio::time::sleep(MAX_CONNECTION_LIFETIME) => {
+            connection.as_mut().graceful_shutdown();
+            tokio::time::timeout(SHUTDOWN_GRACE, connection).await.unwrap_or(Ok(()))
+        }
     };
     if let Err(e) = result {
         debug!("HTTP connection ended with an error: {e}");
     }
+}
+
+/// Applies the request-level parts of the policy (body, authentication),
+/// then answers.
+async fn admit_and_respond(
+    parts: hyper::http::request::Parts,
+    context: Context,
+) -> Response<Full<Bytes>> {
+    let head = parts.method == Method::HEAD;
+    if let Some(auth) = &context.policy.auth {
+        if !authorized(auth, &context.auth_gate, &parts.headers).await {
+            let mut response = reply(
+                StatusCode::UNAUTHORIZED,
+                TEXT,
+                "unauthorized\n".to_string(),
+                head,
+            );
+            response.headers_mut().insert(
+                WWW_AUTHENTICATE,
+                HeaderValue::from_static("Basic realm=\"lanwatch\", charset=\"UTF-8\""),
+            );
+            return response;
+        }
+    }
+    if (parts.method == Method::GET || head) && has_body(&parts.headers) {
+        let mut response = reply(
+            StatusCode::PAYLOAD_TOO_LARGE,
+            TEXT,
+            "requests carry no body\n".to_string(),
+            head,
+        );
+        response
+            .headers_mut()
+            .insert(CONNECTION, HeaderValue::from_static("close"));
+        return response;
+    }
+    let mut reader = context.reader;
+    respond(&parts.method, parts.uri.path(), &mut reader).await
+}
+
+/// Whether the request says it carries a body.
+fn has_body(headers: &HeaderMap) -> bool {
+    let length = headers
+        .get(CONTENT_LENGTH)
+        .map(|v| v.to_str().ok().and_then(|s| s.trim().parse::<u64>().ok()));
+    match length {
+        Some(Some(0)) | None => headers.contains_key(TRANSFER_ENCODING),
+        Some(_) => true,
+    }
+}
+
+/// Checks the request's basic-auth credentials (bcrypt, off the runtime
+/// thread, one verification at a time).
+async fn authorized(auth: &Arc<BasicAuth>, gate: &Arc<Semaphore>, headers: &HeaderMap) -> bool {
+    let Some((user, password)) = headers
+        .get(AUTHORIZATION)
+        .and_then(|v| BasicAuth::credentials(v.as_bytes()))
+    else {
+        return false;
+    };
+    let Ok(_turn) = gate.clone().acquire_owned().await else {
+        return false;
+    };
+    let auth = auth.clone();
+    tokio::task::spawn_blocking(move || auth.verify(&user, &password))
+        .await
+        .unwrap_or(false)
 }
 
 /// The paths the server knows.

@@ -363,6 +363,7 @@ struct PacketsView {
     not_ip: u64,
     malformed: u64,
     duplicate: u64,
+    excluded: u64,
 }
 
 #[derive(Serialize)]
@@ -399,6 +400,7 @@ impl HealthView {
                 not_ip: h.packets.not_ip,
                 malformed: h.packets.malformed,
                 duplicate: h.packets.duplicate,
+                excluded: h.packets.excluded,
             },
             kernel: KernelView {
                 packets: h.kernel_packets,
@@ -545,6 +547,7 @@ mod tests {
                     not_ip: 4,
                     malformed: 5,
                     duplicate: 6,
+                    excluded: 9,
                 },
                 kernel_packets: 21,
                 kernel_drops: 7,
@@ -576,7 +579,7 @@ mod tests {
                 "last_packet_time": 1_764_061_200.0,
                 "snapshot_duration_seconds": 0.5,
                 "resident_memory_bytes": 4096,
-                "packets": {"accounted": 1, "lan": 2, "no_client": 3, "not_ip": 4, "malformed": 5, "duplicate": 6},
+                "packets": {"accounted": 1, "lan": 2, "no_client": 3, "not_ip": 4, "malformed": 5, "duplicate": 6, "excluded": 9},
                 "kernel": {"packets": 21, "drops": 7},
                 "tables": {
                     "clients": {"entries": 8, "max": 1024, "evictions": 10},

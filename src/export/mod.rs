@@ -8,3 +8,4 @@ pub mod http;
 pub mod json;
 pub mod prometheus;
 pub mod table;
+pub mod webconfig;

@@ -493,6 +493,7 @@ pub fn render(snapshot: &Snapshot) -> String {
         ("not_ip", h.packets.not_ip),
         ("malformed", h.packets.malformed),
         ("duplicate", h.packets.duplicate),
+        ("excluded", h.packets.excluded),
     ] {
         out.sample(&LANWATCH_PACKETS, &[outcome], Value::Int(count));
     }
@@ -1061,6 +1062,7 @@ mod tests {
                 not_ip: 4,
                 malformed: 5,
                 duplicate: 6,
+                excluded: 9,
             },
             kernel_packets: 100,
             kernel_drops: 7,
@@ -1096,6 +1098,7 @@ mod tests {
                 r#"lanwatch_packets_total{outcome="not_ip"} 4"#,
                 r#"lanwatch_packets_total{outcome="malformed"} 5"#,
                 r#"lanwatch_packets_total{outcome="duplicate"} 6"#,
+                r#"lanwatch_packets_total{outcome="excluded"} 9"#,
             ]
         );
         assert_eq!(

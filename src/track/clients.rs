@@ -114,6 +114,27 @@ impl Client {
         self.protocol_mut(protocol).traffic.add(direction, bytes);
     }
 
+    /// Adds the counters of a saved copy of this client (state restore):
+    /// addresses are noted, counters summed, first/last seen widened.
+    /// Active connections are not carried over (flows are not saved).
+    pub fn restore(&mut self, saved: Client) {
+        for a in saved.ipv4 {
+            self.note_address(IpAddr::V4(a));
+        }
+        for a in saved.ipv6 {
+            self.note_address(IpAddr::V6(a));
+        }
+        self.first_seen = self.first_seen.min(saved.first_seen);
+        self.last_seen = self.last_seen.max(saved.last_seen);
+        for p in saved.protocols {
+            let counters = self.protocol_mut(p.protocol);
+            counters.traffic.merge(&p.traffic);
+            counters.connections = counters.connections.wrapping_add(p.connections);
+        }
+        self.lan.merge(&saved.lan);
+        self.dns.restore_counts(&saved.dns);
+    }
+
     /// The address for the `ip` label: current IPv4, else most recent IPv6.
     pub fn label_ip(&self) -> Option<IpAddr> {
         self.ipv4
@@ -175,6 +196,11 @@ impl ClientTable {
 
     pub fn iter(&self) -> impl Iterator<Item = &Client> {
         self.clients.iter()
+    }
+
+    /// Runs `f` on every client (state restore, retention sweeps).
+    pub fn for_each_mut(&mut self, f: impl FnMut(&mut Client)) {
+        self.clients.iter_mut().for_each(f);
     }
 
     pub fn get_mut(&mut self, key: &ClientKey) -> Option<&mut Client> {

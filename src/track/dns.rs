@@ -122,6 +122,17 @@ impl CodeCounts {
         self.counts.iter().copied()
     }
 
+    /// Adds `n` to `code` (restoring saved counts); bounded like `add`.
+    pub fn add_count(&mut self, code: u16, n: u64) {
+        if let Some(entry) = self.counts.iter_mut().find(|(c, _)| *c == code) {
+            entry.1 = entry.1.wrapping_add(n);
+        } else if self.counts.len() < MAX_CODES_PER_CLIENT {
+            self.counts.push((code, n));
+        } else {
+            self.other = self.other.wrapping_add(n);
+        }
+    }
+
     pub fn total(&self) -> u64 {
         self.counts
             .iter()
@@ -208,6 +219,42 @@ impl ClientDns {
             }
         }
         self.unique.insert(hash, now);
+    }
+
+    /// Adds the counters (not the names) of a saved copy (state restore).
+    pub fn restore_counts(&mut self, saved: &ClientDns) {
+        for (code, n) in saved.queries.iter() {
+            self.queries.add_count(code, n);
+        }
+        self.queries.other = self.queries.other.wrapping_add(saved.queries.other);
+        for (code, n) in saved.responses.iter() {
+            self.responses.add_count(code, n);
+        }
+        self.responses.other = self.responses.other.wrapping_add(saved.responses.other);
+        self.mdns_queries = self.mdns_queries.wrapping_add(saved.mdns_queries);
+        self.bypass.other_resolver = self
+            .bypass
+            .other_resolver
+            .wrapping_add(saved.bypass.other_resolver);
+        self.bypass.dot = self.bypass.dot.wrapping_add(saved.bypass.dot);
+        self.bypass.doh = self.bypass.doh.wrapping_add(saved.bypass.doh);
+        for (mine, theirs) in self
+            .latency
+            .buckets
+            .iter_mut()
+            .zip(saved.latency.buckets.iter())
+        {
+            *mine = mine.wrapping_add(*theirs);
+        }
+        self.latency.count = self.latency.count.wrapping_add(saved.latency.count);
+        self.latency.sum_nanos = self.latency.sum_nanos.wrapping_add(saved.latency.sum_nanos);
+    }
+
+    /// Privacy retention: drops the domains (names and their counters) not
+    /// seen for more than `retention` nanoseconds before `now`.
+    pub fn forget_domains_idle_since(&mut self, now: u64, retention: u64) {
+        self.domains
+            .retain(|_, d| now.saturating_sub(d.last_seen) <= retention);
     }
 
     /// The counters of a domain, created (bounded) if new.
@@ -435,6 +482,11 @@ impl DnsTracker {
                 let stats = dns.domain_mut(hash, || name_arc(name), now, max);
                 stats.queries = stats.queries.wrapping_add(1);
             }
+        } else {
+            // A name that cannot be read (a compression-pointer loop or
+            // chain, say): the query still counts under its type, and the
+            // message shows up as malformed.
+            self.stats.malformed = self.stats.malformed.wrapping_add(1);
         }
         self.remember_pending(ends, msg.id(), now);
     }

@@ -51,6 +51,9 @@ const MAX_ROUTER_MACS: usize = 16;
 /// Expire idle flows once per second of packet time.
 const SWEEP_INTERVAL_NANOS: u64 = 1_000_000_000;
 
+/// Apply the per-domain retention bound once a minute of packet time.
+const RETENTION_SWEEP_INTERVAL_NANOS: u64 = 60 * SWEEP_INTERVAL_NANOS;
+
 /// Tracker settings.
 #[derive(Clone, Debug)]
 pub struct TrackConfig {
@@ -66,6 +69,13 @@ pub struct TrackConfig {
     /// A client seen within this long of the newest packet is active.
     pub active_window: u64,
     pub export: ExportSettings,
+    /// Privacy: devices never accounted (`--exclude-mac`); their frames
+    /// count as `excluded` and nothing else.
+    pub exclude_macs: Vec<Mac>,
+    /// Privacy: per-domain data not seen for this long (nanoseconds of
+    /// packet time) is dropped (`--domain-retention`). None: kept while
+    /// the per-client bound allows.
+    pub domain_retention: Option<u64>,
 }
 
 impl Default for TrackConfig {
@@ -82,6 +92,8 @@ impl Default for TrackConfig {
             identity: IdentityConfig::default(),
             active_window: 300 * 1_000_000_000,
             export: ExportSettings::default(),
+            exclude_macs: Vec::new(),
+            domain_retention: None,
         }
     }
 }
@@ -113,6 +125,9 @@ pub struct Tracker {
     identities: Identities,
     active_window: u64,
     export: ExportSettings,
+    exclude_macs: Vec<Mac>,
+    domain_retention: Option<u64>,
+    next_retention_sweep: u64,
 }
 
 impl Tracker {
@@ -144,6 +159,9 @@ impl Tracker {
             identities: Identities::new(config.identity),
             active_window: config.active_window,
             export: config.export,
+            exclude_macs: config.exclude_macs,
+            domain_retention: config.domain_retention,
+            next_retention_sweep: 0,
         }
     }
 
@@ -226,6 +244,39 @@ impl Tracker {
         &self.router_macs
     }
 
+    /// The clients as they are (for the state file).
+    pub fn clients(&self) -> impl Iterator<Item = &clients::Client> {
+        self.clients.iter()
+    }
+
+    /// The protocol table the tracker classifies with.
+    pub fn protocols(&self) -> &ProtocolTable {
+        &self.protocols
+    }
+
+    /// Adds a saved client's counters to the table (state restore at
+    /// start). Excluded devices and the router are left out; the table's
+    /// bound holds as for live traffic. Returns whether it was taken.
+    pub fn restore_client(&mut self, saved: clients::Client) -> bool {
+        if let Some(mac) = saved.key.mac() {
+            if self.is_router(mac) || self.exclude_macs.contains(&mac) || mac.is_group() {
+                return false;
+            }
+        }
+        let index = self
+            .clients
+            .get_or_insert(saved.key, saved.last_seen, &mut self.evicted);
+        if !self.evicted.is_empty() {
+            self.flows.remove_clients(&self.evicted);
+            self.evicted.clear();
+        }
+        let Some(client) = self.clients.at_mut(index) else {
+            return false;
+        };
+        client.restore(saved);
+        true
+    }
+
     /// Frames skipped by the capture as duplicates (bridged frames seen leaving).
     pub fn set_duplicates(&mut self, duplicates: u64) {
         self.outcomes.duplicate = duplicates;
@@ -261,6 +312,28 @@ impl Tracker {
         });
         self.fragments.expire(self.now);
         self.dns.expire(self.now);
+        if let Some(retention) = self.domain_retention {
+            if self.now >= self.next_retention_sweep {
+                let now = self.now;
+                self.clients
+                    .for_each_mut(|c| c.dns.forget_domains_idle_since(now, retention));
+                self.next_retention_sweep = now.saturating_add(RETENTION_SWEEP_INTERVAL_NANOS);
+            }
+        }
+    }
+
+    /// Whether a frame is to or from a device excluded by `--exclude-mac`
+    /// (by its MAC, or on links without MACs by the address learnt for it).
+    #[inline]
+    fn is_excluded(&self, link: &LinkInfo, ip: &IpPacket<'_>) -> bool {
+        if self.exclude_macs.is_empty() {
+            return false;
+        }
+        let excluded = |mac: Option<Mac>, addr: IpAddr| {
+            let mac = mac.or_else(|| self.neighbours.get(&addr).copied());
+            mac.is_some_and(|m| self.exclude_macs.contains(&m))
+        };
+        excluded(link.src_mac, ip.src) || excluded(link.dst_mac, ip.dst)
     }
 
     /// Learns the router from what only a router sends (DHCP server replies,
@@ -272,10 +345,7 @@ impl Tracker {
         let src_lan = self.lan.contains(ip.src);
         let dst_lan = self.lan.contains(ip.dst);
         if let Some(src_mac) = link.src_mac {
-            let from_router_service = matches!(
-                ip.transport,
-                Transport::Udp { src_port: 67, .. } | Transport::Icmpv6 { icmp_type: 134, .. }
-            );
+            let from_router_service = is_router_service_reply(ip);
             let from_beyond = dst_lan && !src_lan && is_unicast(ip.src);
             if (from_router_service || from_beyond) && !self.is_router(src_mac) {
                 self.add_router_mac(src_mac);
@@ -369,6 +439,10 @@ impl Tracker {
 
     #[inline]
     fn account_ip(&mut self, link: &LinkInfo, ip: &IpPacket<'_>) {
+        if self.is_excluded(link, ip) {
+            self.outcomes.excluded = self.outcomes.excluded.wrapping_add(1);
+            return;
+        }
         // Later fragments carry no ports: take them from the first fragment.
         let (transport, may_open) = match ip.fragment {
             Fragment::Whole => (ip.transport, true),
@@ -732,7 +806,11 @@ impl Tracker {
                     lan: c.lan,
                     connections_active: c.connections_active,
                     dns: dns_snapshot(&c.dns, self.now),
-                    domains: domain_usage(&c.dns),
+                    domains: if self.export.dns_names {
+                        domain_usage(&c.dns)
+                    } else {
+                        Vec::new()
+                    },
                     identity: IdentitySnapshot {
                         hostname_source: device
                             .and_then(|d| d.hostname_source)
@@ -826,6 +904,25 @@ fn server_name_of(parsed: &Parsed<'_>) -> HelloOutcome {
         },
         Parsed::Incomplete { .. } => HelloOutcome::Incomplete,
         Parsed::Sslv2 => HelloOutcome::NoName,
+    }
+}
+
+/// What only a router sends: a DHCP server reply (UDP 67 → 68 carrying a
+/// BOOTREPLY) or an IPv6 router advertisement (from a link-local address,
+/// as RFC 4861 requires). Anything less strict lets any device hide from
+/// accounting by sending one packet from port 67 (a hostile-traffic
+/// finding: it would be taken for the router).
+#[inline]
+fn is_router_service_reply(ip: &IpPacket<'_>) -> bool {
+    match ip.transport {
+        Transport::Udp {
+            src_port: 67,
+            dst_port: 68,
+        } => ip.payload.first().map_or(true, |op| *op == 2),
+        Transport::Icmpv6 { icmp_type: 134, .. } => {
+            matches!(ip.src, IpAddr::V6(v6) if v6.segments()[0] & 0xffc0 == 0xfe80)
+        }
+        _ => false,
     }
 }
 

@@ -213,6 +213,8 @@ pub struct PacketOutcomes {
     pub malformed: u64,
     /// Skipped as a duplicate: a bridged frame seen leaving another port.
     pub duplicate: u64,
+    /// To or from a device excluded from monitoring (`--exclude-mac`).
+    pub excluded: u64,
 }
 
 /// The daemon's own health.

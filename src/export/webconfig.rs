@@ -1,0 +1,535 @@
+//! `--web-config FILE`: TLS and basic authentication for the endpoint, in
+//! the file format of the Prometheus exporter toolkit, so the file a
+//! node_exporter already uses works unchanged:
+//!
+//! ```yaml
+//! tls_server_config:
+//!   cert_file: server.crt      # relative paths: from the file's directory
+//!   key_file: server.key
+//! basic_auth_users:
+//!   prometheus: $2y$10$...     # bcrypt hashes (htpasswd -nB)
+//! ```
+//!
+//! Only that much of YAML is read: top-level keys holding a block mapping
+//! of `key: scalar` lines (plain, 'single' or "double" quoted), comments
+//! and blank lines. A serde YAML stack would cost the router binary more
+//! than the whole HTTP server. Anything else — other exporter-toolkit
+//! options such as `client_auth_type`, flow syntax, anchors — is an error
+//! naming the line, never silently ignored: a setting the operator believes
+//! in force must be in force.
+
+use std::collections::BTreeMap;
+use std::fs;
+use std::path::{Path, PathBuf};
+
+/// The largest web-config file read.
+const MAX_FILE_BYTES: u64 = 1024 * 1024;
+
+/// Users in `basic_auth_users`, at most.
+const MAX_USERS: usize = 1024;
+
+/// Why a web-config file was refused.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum WebConfigError {
+    #[error("web config {path}: {reason}")]
+    Read { path: String, reason: String },
+    #[error("web config {path}:{line}: {what}")]
+    Syntax {
+        path: String,
+        line: usize,
+        what: String,
+    },
+    #[error("web config {path}: {what}")]
+    Invalid { path: String, what: String },
+}
+
+/// The certificate and key files of `tls_server_config`.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct TlsFiles {
+    pub cert_file: PathBuf,
+    pub key_file: PathBuf,
+}
+
+/// What the file asks for.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct WebConfig {
+    /// Serve HTTPS with these files.
+    pub tls: Option<TlsFiles>,
+    /// user → bcrypt hash; empty: no authentication.
+    pub users: BTreeMap<String, String>,
+}
+
+impl WebConfig {
+    /// Reads and checks `path`.
+    pub fn load(path: &Path) -> Result<WebConfig, WebConfigError> {
+        use std::io::Read;
+        let name = path.display().to_string();
+        let read_error = |reason: String| WebConfigError::Read {
+            path: name.clone(),
+            reason,
+        };
+        let file = fs::File::open(path).map_err(|e| read_error(e.to_string()))?;
+        let mut text = String::new();
+        file.take(MAX_FILE_BYTES.saturating_add(1))
+            .read_to_string(&mut text)
+            .map_err(|e| read_error(e.to_string()))?;
+        if text.len() as u64 > MAX_FILE_BYTES {
+            return Err(read_error(format!("larger than {MAX_FILE_BYTES} bytes")));
+        }
+        let base = path.parent().unwrap_or(Path::new("."));
+        WebConfig::parse(&name, &text, base)
+    }
+
+    /// Parses the text of a web-config file named `name`; relative file
+    /// names are taken from `base`.
+    pub fn parse(name: &str, text: &str, base: &Path) -> Result<WebConfig, WebConfigError> {
+        let syntax = |line: usize, what: String| WebConfigError::Syntax {
+            path: name.to_string(),
+            line,
+            what,
+        };
+        let invalid = |what: String| WebConfigError::Invalid {
+            path: name.to_string(),
+            what,
+        };
+        let sections = parse_yaml_subset(text).map_err(|(line, what)| syntax(line, what))?;
+        let mut config = WebConfig::default();
+        for section in sections {
+            match section.key.as_str() {
+                "tls_server_config" => {
+                    let mut cert = None;
+                    let mut key = None;
+                    for (line, k, v) in section.entries {
+                        match k.as_str() {
+                            "cert_file" => cert = Some(v),
+                            "key_file" => key = Some(v),
+                            other => {
+                                return Err(syntax(
+                                    line,
+                                    format!("tls_server_config.{other} is not supported by lanwatch (only cert_file and key_file)"),
+                                ))
+                            }
+                        }
+                    }
+                    match (cert, key) {
+                        (Some(c), Some(k)) if !c.is_empty() && !k.is_empty() => {
+                            config.tls = Some(TlsFiles {
+                                cert_file: base.join(c),
+                                key_file: base.join(k),
+                            })
+                        }
+                        _ => {
+                            return Err(invalid(
+                                "tls_server_config needs both cert_file and key_file".into(),
+                            ))
+                        }
+                    }
+                }
+                "basic_auth_users" => {
+                    for (line, user, hash) in section.entries {
+                        if user.contains(':') {
+                            return Err(syntax(line, format!("user name {user:?} contains ':'")));
+                        }
+                        if hash.parse::<bcrypt::HashParts>().is_err() {
+                            return Err(syntax(
+                                line,
+                                format!("the password of {user:?} is not a bcrypt hash"),
+                            ));
+                        }
+                        if config.users.len() >= MAX_USERS {
+                            return Err(syntax(line, format!("more than {MAX_USERS} users")));
+                        }
+                        if config.users.insert(user.clone(), hash).is_some() {
+                            return Err(syntax(line, format!("user {user:?} given twice")));
+                        }
+                    }
+                }
+                "http_server_config" | "rate_limit" => {
+                    return Err(syntax(
+                        section.line,
+                        format!("{} is not supported by lanwatch", section.key),
+                    ))
+                }
+                other => return Err(syntax(section.line, format!("unknown key {other:?}"))),
+            }
+        }
+        Ok(config)
+    }
+}
+
+/// Remembered successful logins, so a scraper every 15 s costs one bcrypt
+/// verification, not one per scrape.
+const MAX_REMEMBERED_LOGINS: usize = 16;
+
+/// Checks `Authorization: Basic` credentials against the bcrypt hashes of
+/// `basic_auth_users`.
+///
+/// A bcrypt verification takes tens of milliseconds on a PC and most of a
+/// second on a router: the server runs them off its runtime thread, one at
+/// a time. Unknown users are verified against a dummy hash of the same
+/// cost, so the time taken does not tell which user names exist.
+/// Successful logins are remembered (user and password, compared in
+/// constant time), as the exporter toolkit does.
+#[derive(Debug)]
+pub struct BasicAuth {
+    users: BTreeMap<String, String>,
+    dummy: String,
+    remembered: std::sync::Mutex<Vec<(String, Vec<u8>)>>,
+}
+
+impl BasicAuth {
+    /// None when there are no users (no authentication asked for).
+    pub fn new(users: &BTreeMap<String, String>) -> Option<BasicAuth> {
+        let cost = users
+            .values()
+            .filter_map(|h| h.parse::<bcrypt::HashParts>().ok())
+            .map(|p| p.get_cost())
+            .max()?;
+        let dummy = bcrypt::hash_with_salt(b"lanwatch: no such user", cost, [0x5a; 16])
+            .map(|p| p.format_for_version(bcrypt::Version::TwoB))
+            .unwrap_or_default();
+        Some(BasicAuth {
+            users: users.clone(),
+            dummy,
+            remembered: std::sync::Mutex::new(Vec::new()),
+        })
+    }
+
+    /// The user and password of an `Authorization` header value, if it is
+    /// well-formed `Basic` credentials.
+    pub fn credentials(header: &[u8]) -> Option<(String, Vec<u8>)> {
+        use base64::Engine;
+        let text = std::str::from_utf8(header).ok()?;
+        let (scheme, encoded) = text.trim().split_once(' ')?;
+        if !scheme.eq_ignore_ascii_case("basic") {
+            return None;
+        }
+        let decoded = base64::engine::general_purpose::STANDARD
+            .decode(encoded.trim())
+            .ok()?;
+        let colon = decoded.iter().position(|b| *b == b':')?;
+        let user = std::str::from_utf8(decoded.get(..colon)?).ok()?.to_string();
+        let password = decoded.get(colon.checked_add(1)?..)?.to_vec();
+        Some((user, password))
+    }
+
+    /// Whether the login is right. Slow (bcrypt): not for a runtime thread.
+    pub fn verify(&self, user: &str, password: &[u8]) -> bool {
+        if self.is_remembered(user, password) {
+            return true;
+        }
+        let (hash, known) = match self.users.get(user) {
+            Some(h) => (h.as_str(), true),
+            None => (self.dummy.as_str(), false),
+        };
+        let ok = bcrypt::verify(password, hash).unwrap_or(false) && known;
+        if ok {
+            if let Ok(mut remembered) = self.remembered.lock() {
+                if remembered.len() >= MAX_REMEMBERED_LOGINS {
+                    remembered.remove(0);
+                }
+                remembered.push((user.to_string(), password.to_vec()));
+            }
+        }
+        ok
+    }
+
+    fn is_remembered(&self, user: &str, password: &[u8]) -> bool {
+        let Ok(remembered) = self.remembered.lock() else {
+            return false;
+        };
+        remembered.iter().fold(false, |found, (u, p)| {
+            found
+                | (constant_time_eq(u.as_bytes(), user.as_bytes()) & constant_time_eq(p, password))
+        })
+    }
+}
+
+/// Equality whose time depends only on the lengths.
+fn constant_time_eq(a: &[u8], b: &[u8]) -> bool {
+    if a.len() != b.len() {
+        return false;
+    }
+    a.iter().zip(b).fold(0u8, |acc, (x, y)| acc | (x ^ y)) == 0
+}
+
+/// The TLS acceptor for `tls_server_config` (the `tls` cargo feature).
+#[cfg(feature = "tls")]
+pub fn tls_acceptor(files: &TlsFiles) -> Result<tokio_rustls::TlsAcceptor, WebConfigError> {
+    use rustls::pki_types::pem::PemObject;
+    use rustls::pki_types::{CertificateDer, PrivateKeyDer};
+    let invalid = |what: String| WebConfigError::Invalid {
+        path: files.cert_file.display().to_string(),
+        what,
+    };
+    let certs: Vec<CertificateDer<'static>> = CertificateDer::pem_file_iter(&files.cert_file)
+        .and_then(|i| i.collect())
+        .map_err(|e| invalid(format!("cannot read the certificate chain: {e}")))?;
+    if certs.is_empty() {
+        return Err(invalid("no certificate in cert_file".into()));
+    }
+    let key =
+        PrivateKeyDer::from_pem_file(&files.key_file).map_err(|e| WebConfigError::Invalid {
+            path: files.key_file.display().to_string(),
+            what: format!("cannot read the private key: {e}"),
+        })?;
+    let provider = std::sync::Arc::new(rustls::crypto::ring::default_provider());
+    let mut config = rustls::ServerConfig::builder_with_provider(provider)
+        .with_safe_default_protocol_versions()
+        .map_err(|e| invalid(e.to_string()))?
+        .with_no_client_auth()
+        .with_single_cert(certs, key)
+        .map_err(|e| invalid(format!("certificate and key do not make a TLS config: {e}")))?;
+    config.alpn_protocols = vec![b"http/1.1".to_vec()];
+    Ok(tokio_rustls::TlsAcceptor::from(std::sync::Arc::new(config)))
+}
+
+/// A top-level key and its `key: value` lines (with line numbers).
+struct Section {
+    line: usize,
+    key: String,
+    entries: Vec<(usize, String, String)>,
+}
+
+/// Parses the subset described in the module documentation.
+fn parse_yaml_subset(text: &str) -> Result<Vec<Section>, (usize, String)> {
+    let mut sections: Vec<Section> = Vec::new();
+    let mut child_indent: Option<usize> = None;
+    for (index, raw) in text.lines().enumerate() {
+        let line_no = index.saturating_add(1);
+        let line = strip_comment(raw);
+        if line.trim().is_empty() || (index == 0 && line.trim() == "---") {
+            continue;
+        }
+        if line.contains('\t') {
+            return Err((line_no, "tabs are not allowed in YAML indentation".into()));
+        }
+        let indent = line.len().saturating_sub(line.trim_start().len());
+        let (key, value) = split_key_value(line.trim()).ok_or((
+            line_no,
+            format!("expected `key: value`, found {:?}", line.trim()),
+        ))?;
+        if indent == 0 {
+            if sections.iter().any(|s| s.key == key) {
+                return Err((line_no, format!("{key} given twice")));
+            }
+            match value {
+                None => {}
+                // An explicitly empty mapping is allowed.
+                Some(v) if v == "{}" => {}
+                Some(_) => return Err((line_no, format!("{key} must be a mapping"))),
+            }
+            sections.push(Section {
+                line: line_no,
+                key,
+                entries: Vec::new(),
+            });
+            child_indent = None;
+            continue;
+        }
+        let Some(section) = sections.last_mut() else {
+            return Err((line_no, "indented line outside any section".into()));
+        };
+        match child_indent {
+            None => child_indent = Some(indent),
+            Some(i) if i == indent => {}
+            Some(_) => return Err((line_no, "inconsistent indentation".into())),
+        }
+        let value = value
+            .filter(|v| v != "{}")
+            .ok_or((line_no, format!("{key} needs a scalar value")))?;
+        if section.entries.iter().any(|(_, k, _)| *k == key) {
+            return Err((line_no, format!("{key} given twice")));
+        }
+        section.entries.push((line_no, key, value));
+    }
+    Ok(sections)
+}
+
+/// The line without a `#` comment (one that starts the line or follows a
+/// space, outside quotes).
+fn strip_comment(line: &str) -> &str {
+    let mut quote: Option<char> = None;
+    let mut previous = ' ';
+    for (i, ch) in line.char_indices() {
+        match quote {
+            Some(q) if ch == q => quote = None,
+            Some(_) => {}
+            None if ch == '\'' || ch == '"' => quote = Some(ch),
+            None if ch == '#' && previous.is_whitespace() => {
+                return line.get(..i).unwrap_or(line);
+            }
+            None => {}
+        }
+        previous = ch;
+    }
+    line
+}
+
+/// `key: value` → (key, Some(value)); `key:` → (key, None).
+fn split_key_value(line: &str) -> Option<(String, Option<String>)> {
+    let (key, rest) = if let Some(stripped) = line.strip_suffix(':') {
+        (stripped, "")
+    } else {
+        line.split_once(": ")?
+    };
+    let key = unquote(key.trim())?;
+    if key.is_empty() {
+        return None;
+    }
+    let rest = rest.trim();
+    if rest.is_empty() {
+        return Some((key, None));
+    }
+    if rest == "{}" {
+        // An empty flow mapping: only meaningful for a top-level key.
+        return Some((key, Some(rest.to_string())));
+    }
+    Some((key, Some(unquote(rest)?)))
+}
+
+/// A plain, 'single-quoted' or "double-quoted" scalar.
+fn unquote(s: &str) -> Option<String> {
+    if let Some(inner) = s.strip_prefix('\'') {
+        let inner = inner.strip_suffix('\'')?;
+        let unescaped = inner.replace("''", "'");
+        if unescaped.matches('\'').count() != inner.matches("''").count() {
+            return None;
+        }
+        return Some(unescaped);
+    }
+    if let Some(inner) = s.strip_prefix('"') {
+        let inner = inner.strip_suffix('"')?;
+        let mut out = String::with_capacity(inner.len());
+        let mut chars = inner.chars();
+        while let Some(ch) = chars.next() {
+            match ch {
+                '\\' => match chars.next()? {
+                    '"' => out.push('"'),
+                    '\\' => out.push('\\'),
+                    _ => return None,
+                },
+                '"' => return None,
+                c => out.push(c),
+            }
+        }
+        return Some(out);
+    }
+    // Plain scalars: refuse what would mean something else in YAML.
+    let first = s.chars().next()?;
+    if matches!(
+        first,
+        '[' | '{' | '&' | '*' | '!' | '|' | '>' | '%' | '@' | '`'
+    ) || s.starts_with("- ")
+    {
+        return None;
+    }
+    Some(s.to_string())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    // A well-formed bcrypt hash (cost 10).
+    const HASH: &str = "$2y$10$X0h1gDsPszWURQaxFN.vOu9H5dKqV4W7Fn0cMXmPHhN8Fo7SYpMXy";
+
+    fn parse(text: &str) -> Result<WebConfig, WebConfigError> {
+        WebConfig::parse("web.yml", text, Path::new("/etc/lanwatch"))
+    }
+
+    #[test]
+    fn the_exporter_toolkit_layout_is_read() {
+        let c = parse(&format!(
+            "# lanwatch endpoint\n\
+             tls_server_config:\n  cert_file: server.crt\n  key_file: \"/abs/server.key\" # comment\n\
+             basic_auth_users:\n  prometheus: {HASH}\n  'grafana': '{HASH}'\n"
+        ))
+        .unwrap();
+        let tls = c.tls.unwrap();
+        assert_eq!(tls.cert_file, Path::new("/etc/lanwatch/server.crt"));
+        assert_eq!(tls.key_file, Path::new("/abs/server.key"));
+        assert_eq!(c.users.len(), 2);
+        assert_eq!(c.users["grafana"], HASH);
+    }
+
+    #[test]
+    fn an_empty_file_asks_for_nothing() {
+        assert_eq!(parse("").unwrap(), WebConfig::default());
+        assert_eq!(
+            parse("basic_auth_users: {}\n").unwrap(),
+            WebConfig::default()
+        );
+    }
+
+    #[test]
+    fn options_lanwatch_cannot_honour_are_errors_not_ignored() {
+        let e = parse("tls_server_config:\n  cert_file: a\n  key_file: b\n  client_auth_type: RequireAndVerifyClientCert\n")
+            .unwrap_err();
+        assert!(e.to_string().contains("web.yml:4"), "{e}");
+        assert!(e.to_string().contains("client_auth_type"), "{e}");
+        assert!(parse("http_server_config:\n  http2: false\n").is_err());
+        assert!(parse("whatever: 1\n").is_err());
+    }
+
+    #[test]
+    fn a_password_that_is_not_a_bcrypt_hash_is_refused() {
+        let e = parse("basic_auth_users:\n  alice: secret\n").unwrap_err();
+        assert!(e.to_string().contains("not a bcrypt hash"), "{e}");
+    }
+
+    #[test]
+    fn half_a_tls_config_is_refused() {
+        assert!(parse("tls_server_config:\n  cert_file: a\n").is_err());
+    }
+
+    #[test]
+    fn yaml_beyond_the_subset_is_refused_with_its_line() {
+        for bad in [
+            "basic_auth_users:\n  - alice\n",
+            "basic_auth_users: [a]\n",
+            "basic_auth_users:\n  a: &x 1\n",
+            "basic_auth_users:\n\ta: b\n",
+            "basic_auth_users:\n  a: 'x\n",
+            "  a: b\n",
+            "basic_auth_users:\n  a:\n",
+        ] {
+            assert!(parse(bad).is_err(), "{bad:?}");
+        }
+        let e = parse("basic_auth_users:\n    a: b\n  c: d\n").unwrap_err();
+        assert!(e.to_string().contains("web.yml:3"), "{e}");
+    }
+
+    #[test]
+    fn basic_credentials_decode_and_others_do_not() {
+        // "alice:open sesame" in base64.
+        let (user, password) = BasicAuth::credentials(b"Basic YWxpY2U6b3BlbiBzZXNhbWU=").unwrap();
+        assert_eq!(user, "alice");
+        assert_eq!(password, b"open sesame");
+        assert!(BasicAuth::credentials(b"Bearer abc").is_none());
+        assert!(BasicAuth::credentials(b"Basic !!!").is_none());
+        // "alice" without a colon.
+        assert!(BasicAuth::credentials(b"Basic YWxpY2U=").is_none());
+    }
+
+    #[test]
+    fn only_the_right_password_of_a_known_user_passes() {
+        let hash = bcrypt::hash("s3cret", 4).unwrap();
+        let users = BTreeMap::from([("alice".to_string(), hash.clone())]);
+        let auth = BasicAuth::new(&users).unwrap();
+        assert!(auth.verify("alice", b"s3cret"));
+        // Remembered now; still exact.
+        assert!(auth.verify("alice", b"s3cret"));
+        assert!(!auth.verify("alice", b"s3cret "));
+        assert!(!auth.verify("bob", b"s3cret"));
+        // The dummy hash never lets anyone in, not even with its own text.
+        assert!(!auth.verify("bob", b"lanwatch: no such user"));
+        assert!(BasicAuth::new(&BTreeMap::new()).is_none());
+    }
+
+    #[test]
+    fn duplicate_keys_are_refused() {
+        assert!(parse(&format!("basic_auth_users:\n  a: {HASH}\n  a: {HASH}\n")).is_err());
+        assert!(parse("basic_auth_users:\nbasic_auth_users:\n").is_err());
+    }
+}
