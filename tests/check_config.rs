@@ -120,10 +120,7 @@ fn a_valid_file_shows_devices_address_notes_and_command() {
         text.contains("serve API on: 127.0.0.1:19477 (the address of network 'loopback')"),
         "{text}"
     );
-    assert!(
-        text.contains("--no-dns-names accepted but not implemented yet"),
-        "{text}"
-    );
+    assert!(text.contains(" --no-dns-names"), "{text}");
     assert!(
         text.contains("no option user: the daemon keeps running as root"),
         "{text}"
