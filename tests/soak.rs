@@ -111,6 +111,8 @@ fn additive(mut m: BTreeMap<String, ClientFigures>) -> BTreeMap<String, ClientFi
         for p in c.protocols.values_mut() {
             p[4] = 0;
         }
+        // Connections per domain depend on timing like connections do.
+        c.domains.clear();
     }
     m
 }
@@ -125,9 +127,15 @@ fn times(mut m: BTreeMap<String, ClientFigures>, n: u64) -> BTreeMap<String, Cli
         for v in c.lan.iter_mut() {
             *v *= n;
         }
-        for v in c.dns_queries.values_mut() {
+        for v in c
+            .dns_queries
+            .values_mut()
+            .chain(c.dns_responses.values_mut())
+        {
             *v *= n;
         }
+        c.mdns_queries *= n;
+        c.dns_bypass_other_resolver *= n;
     }
     m
 }
