@@ -22,6 +22,8 @@
 //! * `names`: a random-subdomain flood: `--clients` clients (default 512)
 //!   query random names under a few zones at the router's resolver, and the
 //!   resolver answers each with an address.
+//! * `scrape`: `--clients` clients each with traffic both ways on 15
+//!   protocols and one DNS lookup: what a scrape renders.
 //!
 //! Same arguments, same bytes: one fixed-seed generator drives everything.
 //! Frames are written whole up to `--snaplen` (default: whole); IPv4 header
