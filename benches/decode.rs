@@ -1,59 +1,110 @@
-//! How long `decode_frame` takes per frame, over the frame mix of a real
-//! multi-client LAN capture (`ndpi/1kxun.pcap`: DHCP, DNS, mDNS, SSDP,
-//! NBNS, HTTP ...). All frames are loaded into memory first, so only
-//! decoding is measured; criterion reports the time per frame through
-//! `Throughput::Elements`.
+//! Decoding alone: `decode_frame` per frame, and the DNS parser per
+//! message, over realistic mixes held in memory (so only parsing is
+//! measured). Criterion reports time per element through
+//! `Throughput::Elements`: ns/frame and frames/s, ns/message.
+//!
+//! * `decode_frame/1kxun`: a real multi-client LAN capture (DHCP, DNS,
+//!   mDNS, SSDP, NBNS, HTTP ...), when `../shared/pcaps` is present.
+//! * `decode_frame/home_mix`: 200 k frames of the generated home mix
+//!   (HTTPS, QUIC, DNS, LAN chatter; a fifth IPv6).
+//! * `dns_parse/*`: every DNS message of those mixes (queries and
+//!   responses with answers, mDNS): header, question name lower-cased
+//!   into a buffer, every answer record and its address.
 
-use std::fs::File;
 use std::hint::black_box;
-use std::io::BufReader;
-use std::path::Path;
 
 use criterion::{criterion_group, criterion_main, Criterion, Throughput};
-use lanwatch::decode::{decode_frame, LinkType, Network};
-use pcap_file::pcap::PcapReader;
+use lanwatch::decode::dns::{DnsMessage, NameBuf, NAME_BUF_LEN};
+use lanwatch::decode::{decode_frame, Network, Transport};
 
-fn load_frames() -> Vec<Vec<u8>> {
-    let path = Path::new(env!("CARGO_MANIFEST_DIR")).join("../shared/pcaps/ndpi/1kxun.pcap");
-    let file = File::open(&path).unwrap_or_else(|e| panic!("{}: {e}", path.display()));
-    let mut reader = PcapReader::new(BufReader::new(file)).expect("pcap header");
-    let mut frames = Vec::new();
-    while let Some(packet) = reader.next_packet() {
-        frames.push(packet.expect("pcap record").data.into_owned());
+mod common {
+    pub mod frames;
+    pub mod gen;
+}
+use common::frames::{home_mix, real_mix, shared_capture, Mix};
+
+fn decode_all(frames: &Mix) -> u64 {
+    let mut ip_len_total = 0u64;
+    for f in frames.iter() {
+        if let Ok(decoded) = decode_frame(f.link, black_box(f.data)) {
+            if let Network::Ip(ip) = decoded.network {
+                ip_len_total = ip_len_total.wrapping_add(u64::from(ip.ip_len));
+            }
+        }
     }
-    frames
+    ip_len_total
 }
 
 fn decode(c: &mut Criterion) {
-    let frames = load_frames();
-    let ip_frames = frames
-        .iter()
-        .filter(|f| {
-            matches!(
-                decode_frame(LinkType::Ethernet, f).map(|d| d.network),
-                Ok(Network::Ip(_))
-            )
-        })
-        .count();
-    assert!(ip_frames > frames.len() / 2, "the mix should be mostly IP");
-
     let mut group = c.benchmark_group("decode_frame");
+    if let Some(frames) = shared_capture("ndpi/1kxun.pcap") {
+        group.throughput(Throughput::Elements(frames.len() as u64));
+        group.bench_function("1kxun", |b| b.iter(|| black_box(decode_all(&frames))));
+    }
+    let frames = home_mix(200_000, 4_000);
     group.throughput(Throughput::Elements(frames.len() as u64));
-    group.bench_function("1kxun_mix", |b| {
-        b.iter(|| {
-            let mut ip_len_total = 0u64;
-            for frame in &frames {
-                if let Ok(decoded) = decode_frame(LinkType::Ethernet, black_box(frame)) {
-                    if let Network::Ip(ip) = decoded.network {
-                        ip_len_total = ip_len_total.wrapping_add(u64::from(ip.ip_len));
-                    }
-                }
-            }
-            black_box(ip_len_total)
-        })
-    });
+    group.bench_function("home_mix", |b| b.iter(|| black_box(decode_all(&frames))));
     group.finish();
 }
 
-criterion_group!(benches, decode);
+/// The UDP payloads on port 53 or 5353 of a mix.
+fn dns_messages(frames: &Mix) -> Vec<Vec<u8>> {
+    frames
+        .iter()
+        .filter_map(|f| match decode_frame(f.link, f.data).ok()?.network {
+            Network::Ip(ip) => match ip.transport {
+                Transport::Udp { src_port, dst_port }
+                    if [53, 5353].contains(&src_port) || [53, 5353].contains(&dst_port) =>
+                {
+                    Some(ip.payload.to_vec())
+                }
+                _ => None,
+            },
+            _ => None,
+        })
+        .collect()
+}
+
+fn parse_all(messages: &[Vec<u8>]) -> u64 {
+    let mut sum = 0u64;
+    let mut buf: NameBuf = [0; NAME_BUF_LEN];
+    for m in messages {
+        let Ok(msg) = DnsMessage::new_checked(black_box(m)) else {
+            continue;
+        };
+        sum = sum.wrapping_add(u64::from(msg.id()));
+        if let Some(Ok(q)) = msg.questions().next() {
+            if let Ok(len) = q.name.write_lower(&mut buf) {
+                sum = sum.wrapping_add(len as u64);
+            }
+        }
+        for record in msg.answers() {
+            let Ok(record) = record else { break };
+            if record.ip().is_some() {
+                sum = sum.wrapping_add(1);
+            }
+        }
+    }
+    sum
+}
+
+fn dns(c: &mut Criterion) {
+    let mut group = c.benchmark_group("dns_parse");
+    let mut real = dns_messages(&real_mix());
+    for capture in ["ndpi/dns.pcap", "ndpi/dns_fragmented.pcap"] {
+        if let Some(frames) = shared_capture(capture) {
+            real.extend(dns_messages(&frames));
+        }
+    }
+    if !real.is_empty() {
+        group.throughput(Throughput::Elements(real.len() as u64));
+        group.bench_function("real_captures", |b| b.iter(|| black_box(parse_all(&real))));
+    }
+    let home = dns_messages(&home_mix(200_000, 4_000));
+    group.throughput(Throughput::Elements(home.len() as u64));
+    group.bench_function("home_mix", |b| b.iter(|| black_box(parse_all(&home))));
+    group.finish();
+}
+
+criterion_group!(benches, decode, dns);
 criterion_main!(benches);

@@ -1,75 +1,79 @@
-//! decode + track per frame, over the frame mix of real home captures.
+//! decode + track per frame, and the scrape, over realistic mixes held in
+//! memory (so the figure is lanwatch's own cost: decoding, client and flow
+//! lookups, counters, DNS and ClientHello inspection).
 //!
-//! Frames are loaded into memory first, so the figure is the pipeline's own
-//! cost: decoding, client and flow lookups, counters. Run with
-//! `cargo bench --bench pipeline`.
+//! * `pipeline/cold/*`: a fresh tracker per pass, so every client and flow
+//!   of the mix is created (table inserts included).
+//! * `pipeline/warm/*`: one tracker, already holding the mix's clients and
+//!   flows, replays it again and again: the steady state of a router that
+//!   has seen its LAN for a while.
+//! * `scrape/*`: 256 clients × 15 protocols (plus DNS): taking the
+//!   snapshot, and rendering it as Prometheus text and as JSON.
+//!
+//! Run with `cargo bench --bench pipeline`; `scripts/bench` runs it too.
 
-use std::path::{Path, PathBuf};
+use std::hint::black_box;
 
 use criterion::{criterion_group, criterion_main, BatchSize, Criterion, Throughput};
-use lanwatch::capture::file::CaptureFile;
-use lanwatch::capture::{Frame, Next, Source};
-use lanwatch::decode::LinkType;
+use lanwatch::export::{json, prometheus};
 use lanwatch::track::{TrackConfig, Tracker};
 
-struct OwnedFrame {
-    ts_nanos: u64,
-    wire_len: u32,
-    link: LinkType,
-    data: Vec<u8>,
+mod common {
+    pub mod frames;
+    pub mod gen;
 }
+use common::frames::{generated, home_mix, real_mix, Mix};
 
-/// The home-LAN mixes: our generated sample plus, where present, the
-/// real multi-client captures beside the checkout.
-fn frame_mix() -> Vec<OwnedFrame> {
-    let root = Path::new(env!("CARGO_MANIFEST_DIR"));
-    let candidates: Vec<PathBuf> = vec![
-        root.join("samples/home-lan.pcap"),
-        root.join("../shared/pcaps/ndpi/1kxun.pcap"),
-        root.join("../shared/pcaps/ndpi/telegram.pcap"),
-        root.join("../shared/pcaps/ndpi/iphone.pcap"),
-    ];
-    let mut frames = Vec::new();
-    for path in candidates.iter().filter(|p| p.exists()) {
-        let Ok(mut file) = CaptureFile::open(path) else {
-            continue;
-        };
-        while let Ok(Next::Frame(f)) = file.next_frame() {
-            frames.push(OwnedFrame {
-                ts_nanos: f.ts_nanos,
-                wire_len: f.wire_len,
-                link: f.link,
-                data: f.data.to_vec(),
-            });
-        }
+fn feed(tracker: &mut Tracker, frames: &Mix) {
+    for f in frames.iter() {
+        tracker.process_frame(&f);
     }
-    assert!(!frames.is_empty(), "no capture found for the benchmark");
-    frames
 }
 
 fn decode_and_track(c: &mut Criterion) {
-    let frames = frame_mix();
+    let mixes = [
+        ("real_captures", real_mix()),
+        ("home_mix", home_mix(200_000, 4_000)),
+    ];
     let mut group = c.benchmark_group("pipeline");
-    group.throughput(Throughput::Elements(frames.len() as u64));
-    group.bench_function("decode+track per frame mix", |b| {
-        b.iter_batched_ref(
-            || Tracker::new(TrackConfig::default()),
-            |tracker| {
-                for f in &frames {
-                    tracker.process_frame(&Frame {
-                        ts_nanos: f.ts_nanos,
-                        wire_len: f.wire_len,
-                        link: f.link,
-                        data: &f.data,
-                        outgoing: false,
-                    });
-                }
-            },
-            BatchSize::LargeInput,
-        )
+    for (name, frames) in &mixes {
+        group.throughput(Throughput::Elements(frames.len() as u64));
+        group.bench_function(format!("cold/{name}"), |b| {
+            b.iter_batched_ref(
+                || Tracker::new(TrackConfig::default()),
+                |tracker| feed(tracker, frames),
+                BatchSize::LargeInput,
+            )
+        });
+        let mut warm = Tracker::new(TrackConfig::default());
+        feed(&mut warm, frames);
+        group.bench_function(format!("warm/{name}"), |b| {
+            b.iter(|| feed(&mut warm, frames))
+        });
+    }
+    group.finish();
+}
+
+fn scrape(c: &mut Criterion) {
+    let frames = generated(|w| common::gen::scrape_mix(w, 256));
+    let mut tracker = Tracker::new(TrackConfig::default());
+    feed(&mut tracker, &frames);
+    let snapshot = tracker.snapshot();
+    assert_eq!(snapshot.clients.len(), 256);
+    assert!(snapshot.clients.iter().all(|c| c.protocols.len() >= 15));
+    let mut group = c.benchmark_group("scrape");
+    group.throughput(Throughput::Elements(1));
+    group.bench_function("snapshot/256x15", |b| {
+        b.iter(|| black_box(tracker.snapshot()))
+    });
+    group.bench_function("prometheus/256x15", |b| {
+        b.iter(|| black_box(prometheus::render(&snapshot)))
+    });
+    group.bench_function("json/256x15", |b| {
+        b.iter(|| black_box(json::snapshot(&snapshot)))
     });
     group.finish();
 }
 
-criterion_group!(benches, decode_and_track);
+criterion_group!(benches, decode_and_track, scrape);
 criterion_main!(benches);

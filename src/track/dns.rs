@@ -79,6 +79,13 @@ pub struct DnsConfig {
     pub max_unique_per_client: usize,
     /// Named domains (with counters) kept per client.
     pub max_domains_per_client: usize,
+    /// Distinct-name entries over all clients: with many clients each one
+    /// gets an equal share, so the memory bound is this, not the product
+    /// of the client bound and the per-client bound.
+    pub max_unique_total: usize,
+    /// Named domains over all clients, shared out the same way (a flood of
+    /// long random names from every client stays within it).
+    pub max_domains_total: usize,
     /// Answer addresses remembered for naming flows.
     pub max_answers: usize,
     /// Queries waiting for their response (latency).
@@ -92,11 +99,34 @@ impl Default for DnsConfig {
         DnsConfig {
             max_unique_per_client: 1024,
             max_domains_per_client: 128,
-            max_answers: 8192,
+            // 8 bytes an entry: 1 MiB. 128 clients still get 1024 each.
+            max_unique_total: 128 * 1024,
+            // Up to ~450 bytes an entry with a long name, as much again in
+            // every snapshot and scrape: ~2 MiB. 16 clients still get 128
+            // each, 200 clients 10 (the exported top), 512 clients 4.
+            max_domains_total: 2048,
+            max_answers: 4096,
             max_pending: 1024,
             max_streams: 64,
         }
     }
+}
+
+impl DnsConfig {
+    /// Distinct names each of `clients` clients may keep.
+    pub fn unique_cap(&self, clients: usize) -> usize {
+        share(self.max_unique_per_client, self.max_unique_total, clients)
+    }
+
+    /// Named domains each of `clients` clients may keep.
+    pub fn domain_cap(&self, clients: usize) -> usize {
+        share(self.max_domains_per_client, self.max_domains_total, clients)
+    }
+}
+
+/// A client's share of a total, no more than its own bound, at least one.
+fn share(per_client: usize, total: usize, clients: usize) -> usize {
+    per_client.min(total / clients.max(1)).max(1)
 }
 
 /// Counters keyed by a small code (query type, rcode), bounded.
@@ -192,33 +222,86 @@ pub struct ClientDns {
     pub mdns_queries: u64,
     pub bypass: Bypass,
     pub latency: LatencyHistogram,
-    /// Name hash → last queried (packet time), the 24 h distinct-name window.
-    unique: HashMap<u64, u64, foldhash::fast::RandomState>,
+    /// The 24 h distinct-name window: (name fingerprint, last queried in
+    /// whole seconds of packet time), sorted by fingerprint. Eight bytes a
+    /// name instead of a hash map's ~34 (u64 → u64 at 7/8 load, doubled):
+    /// this is the largest per-client table, and 512 clients at its bound
+    /// must still fit the daemon's memory budget. A 32-bit fingerprint
+    /// makes two names collide with probability ~1/8000 at the default
+    /// bound — noise next to what the gauge is for.
+    unique: Vec<(u32, u32)>,
     pub unique_evictions: u64,
     /// Name hash → counters.
     pub domains: HashMap<u64, DomainStats, foldhash::fast::RandomState>,
     pub domain_evictions: u64,
 }
 
+/// The window test on a `unique` entry (seconds rounded down, so an entry
+/// leaves the window at most a second early).
+fn in_unique_window(seen_secs: u32, now: u64) -> bool {
+    now.saturating_sub(u64::from(seen_secs).saturating_mul(NANOS)) <= UNIQUE_WINDOW_NANOS
+}
+
 impl ClientDns {
     /// Distinct names queried in the 24 h before `now`.
     pub fn unique_domains(&self, now: u64) -> u64 {
         self.unique
-            .values()
-            .filter(|seen| now.saturating_sub(**seen) <= UNIQUE_WINDOW_NANOS)
+            .iter()
+            .filter(|(_, seen)| in_unique_window(*seen, now))
             .count() as u64
     }
 
     fn note_unique(&mut self, hash: u64, now: u64, max: usize) {
-        if !self.unique.contains_key(&hash) && self.unique.len() >= max {
-            self.unique
-                .retain(|_, seen| now.saturating_sub(*seen) <= UNIQUE_WINDOW_NANOS);
-            if self.unique.len() >= max {
-                let evicted = evict_oldest(&mut self.unique, max, |seen| *seen);
-                self.unique_evictions = self.unique_evictions.wrapping_add(evicted);
+        // The high half: foldhash mixes best there.
+        let fingerprint = (hash >> 32) as u32;
+        let seen = u32::try_from(now / NANOS).unwrap_or(u32::MAX);
+        let at = match self.unique.binary_search_by_key(&fingerprint, |e| e.0) {
+            Ok(i) => {
+                if let Some(entry) = self.unique.get_mut(i) {
+                    entry.1 = entry.1.max(seen);
+                }
+                return;
             }
+            Err(i) => i,
+        };
+        if self.unique.len() < max.max(1) {
+            self.unique.insert(at, (fingerprint, seen));
+            return;
         }
-        self.unique.insert(hash, now);
+        self.unique.retain(|(_, seen)| in_unique_window(*seen, now));
+        if self.unique.len() >= max.max(1) {
+            // The least recently queried eighth goes (one scan per batch),
+            // and whatever is above a bound that shrank.
+            let batch = (max / 8)
+                .max(1)
+                .saturating_add(self.unique.len().saturating_sub(max));
+            let mut ages: Vec<u32> = self.unique.iter().map(|e| e.1).collect();
+            let cut = batch.min(ages.len().saturating_sub(1));
+            let (_, threshold, _) = ages.select_nth_unstable(cut);
+            let threshold = *threshold;
+            let older = self.unique.iter().filter(|e| e.1 < threshold).count();
+            // Ties at the threshold go too, until the batch is full.
+            let mut ties = batch.saturating_sub(older);
+            let before = self.unique.len();
+            self.unique.retain(|(_, seen)| {
+                if *seen < threshold {
+                    return false;
+                }
+                if *seen == threshold && ties > 0 {
+                    ties -= 1;
+                    return false;
+                }
+                true
+            });
+            self.unique.shrink_to(max);
+            let evicted = before.saturating_sub(self.unique.len());
+            self.unique_evictions = self.unique_evictions.wrapping_add(evicted as u64);
+        }
+        let at = self
+            .unique
+            .binary_search_by_key(&fingerprint, |e| e.0)
+            .unwrap_or_else(|i| i);
+        self.unique.insert(at, (fingerprint, seen));
     }
 
     /// Adds the counters (not the names) of a saved copy (state restore).
@@ -289,7 +372,10 @@ pub(crate) fn evict_oldest<K: Copy + Eq + std::hash::Hash + Ord, V>(
     max: usize,
     seen: impl Fn(&V) -> u64,
 ) -> u64 {
-    let batch = (max / 8).max(1);
+    // Down to the bound (it shrinks as clients arrive), and an eighth more.
+    let batch = (max / 8)
+        .max(1)
+        .saturating_add(map.len().saturating_sub(max));
     let mut ages: Vec<(u64, K)> = map.iter().map(|(k, v)| (seen(v), *k)).collect();
     if batch < ages.len() {
         ages.select_nth_unstable(batch);
@@ -298,6 +384,8 @@ pub(crate) fn evict_oldest<K: Copy + Eq + std::hash::Hash + Ord, V>(
     for (_, key) in &ages {
         map.remove(key);
     }
+    // A map that grew under a larger share gives the memory back.
+    map.shrink_to(max);
     ages.len() as u64
 }
 
@@ -336,6 +424,9 @@ pub struct DnsTracker {
     tcp: HashMap<StreamKey, (DnsTcpStream, u64), foldhash::fast::RandomState>,
     doh_addresses: Vec<IpAddr>,
     pub stats: DnsStats,
+    /// How many clients the tracker holds (kept current by the tracker):
+    /// the per-client bounds are shares of the totals.
+    pub clients: usize,
 }
 
 /// What happened to DNS messages, for the self-metrics.
@@ -383,7 +474,13 @@ impl DnsTracker {
                 .filter_map(|a| a.parse().ok())
                 .collect(),
             stats: DnsStats::default(),
+            clients: 1,
         }
+    }
+
+    /// Named domains each client may keep now.
+    pub fn domain_cap(&self) -> usize {
+        self.config.domain_cap(self.clients)
     }
 
     /// The hash that keys a (lower-case) name everywhere in lanwatch.
@@ -477,8 +574,8 @@ impl DnsTracker {
             let name = buf.get(..len).unwrap_or_default();
             if !name.is_empty() {
                 let hash = self.hash_name(name);
-                dns.note_unique(hash, now, self.config.max_unique_per_client);
-                let max = self.config.max_domains_per_client;
+                dns.note_unique(hash, now, self.config.unique_cap(self.clients));
+                let max = self.domain_cap();
                 let stats = dns.domain_mut(hash, || name_arc(name), now, max);
                 stats.queries = stats.queries.wrapping_add(1);
             }
@@ -539,12 +636,12 @@ impl DnsTracker {
         if let Some(sent) = self.pending.remove(&key) {
             dns.latency.observe(now.saturating_sub(sent));
         }
-        self.remember_answers(msg, now);
+        self.remember_answers(dns, msg, now);
     }
 
     /// A (or AAAA) answers name their addresses after the question: what
     /// the client asked for, whatever CNAME chain led there.
-    fn remember_answers(&mut self, msg: &DnsMessage<'_>, now: u64) {
+    fn remember_answers(&mut self, dns: &ClientDns, msg: &DnsMessage<'_>, now: u64) {
         let Some(Ok(question)) = msg.questions().next() else {
             return;
         };
@@ -564,9 +661,15 @@ impl DnsTracker {
             }
             let Some(ip) = record.ip() else { continue };
             let domain = domain
-                .get_or_insert_with(|| DomainRef {
-                    hash: self.hasher.hash_one(name),
-                    name: name_arc(name),
+                .get_or_insert_with(|| {
+                    let hash = self.hasher.hash_one(name);
+                    // The client's query usually made the name already:
+                    // share it rather than keep a second copy.
+                    let name = match dns.domains.get(&hash) {
+                        Some(d) => Arc::clone(&d.name),
+                        None => name_arc(name),
+                    };
+                    DomainRef { hash, name }
                 })
                 .clone();
             let lifetime = (u64::from(record.ttl) * NANOS)
@@ -817,6 +920,44 @@ mod tests {
         t.record_response(&mut client, &msg, r, 100 * ms);
         assert_eq!(client.latency.count, 1, "the other client's query was kept");
         assert_eq!(client.latency.sum_nanos, 37 * ms);
+    }
+
+    #[test]
+    fn per_client_bounds_are_shares_of_the_totals() {
+        let c = DnsConfig::default();
+        assert_eq!(c.domain_cap(1), c.max_domains_per_client);
+        assert_eq!(c.unique_cap(1), c.max_unique_per_client);
+        assert_eq!(c.domain_cap(512), c.max_domains_total / 512);
+        assert_eq!(c.unique_cap(512), c.max_unique_total / 512);
+        assert_eq!(c.domain_cap(usize::MAX), 1, "never below one");
+    }
+
+    #[test]
+    fn a_client_over_a_shrunken_share_is_trimmed_on_its_next_name() {
+        let mut t = DnsTracker::new(DnsConfig {
+            max_unique_total: 64,
+            max_domains_total: 16,
+            ..DnsConfig::default()
+        });
+        let mut client = ClientDns::default();
+        let q = ends("192.168.1.2", "192.168.1.1", true);
+        let query = |t: &mut DnsTracker, client: &mut ClientDns, n: u32| {
+            let mut msg = QUERY.to_vec();
+            msg.splice(13..20, format!("{n:07}").bytes());
+            let (parsed, _) = t.classify(&msg, q).unwrap();
+            t.record_query(client, &parsed, q, NANOS, false);
+        };
+        for n in 0..100 {
+            query(&mut t, &mut client, n);
+        }
+        assert!(client.domains.len() > 2 && client.domains.len() <= 16);
+        assert!(client.unique_domains(NANOS) > 8 && client.unique_domains(NANOS) <= 64);
+        // Eight clients now share the totals: 2 domains, 8 names each.
+        t.clients = 8;
+        query(&mut t, &mut client, 1000);
+        assert!(client.domains.len() <= 2);
+        assert!(client.unique_domains(NANOS) <= 8);
+        assert_eq!(client.unique_domains(NANOS) + client.unique_evictions, 101);
     }
 
     #[test]

@@ -266,7 +266,16 @@ impl FlowTable {
             return;
         }
         let before = self.map.len();
-        self.map.retain(|key, _| !clients.contains(&key.client));
+        if clients.len() <= 4 {
+            self.map.retain(|key, _| !clients.contains(&key.client));
+        } else {
+            // A batch of evictions (a flood of new MACs evicts a sixteenth
+            // of the client table at a time): one hash probe per flow
+            // instead of a scan of the batch per flow.
+            let gone: std::collections::HashSet<&ClientKey, foldhash::fast::RandomState> =
+                clients.iter().collect();
+            self.map.retain(|key, _| !gone.contains(&key.client));
+        }
         let removed = before - self.map.len();
         self.evictions = self.evictions.wrapping_add(removed as u64);
     }

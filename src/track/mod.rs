@@ -413,6 +413,8 @@ impl Tracker {
     #[inline]
     fn touch_client(&mut self, key: ClientKey, ip: IpAddr) -> usize {
         let index = self.clients.get_or_insert(key, self.now, &mut self.evicted);
+        // Per-client DNS bounds are shares of global ones (memory bound).
+        self.dns.clients = self.clients.len();
         let new_address = self
             .clients
             .at_mut(index)
@@ -590,7 +592,7 @@ impl Tracker {
         let domain = self.dns.domain_of(key.remote_ip, now);
         let is_dot = self.dot_protocols.contains(&protocol);
         let is_doh = key.remote_port == 443 && self.dns.is_doh(key.remote_ip, None);
-        let max = self.dns.config.max_domains_per_client;
+        let max = self.dns.domain_cap();
         let client = self.clients.at_mut(index)?;
         if is_dot {
             client.dns.bypass.dot = client.dns.bypass.dot.wrapping_add(1);
@@ -649,7 +651,7 @@ impl Tracker {
         };
         let domain = self.dns.domain_for_name(name.as_bytes())?;
         let now = self.now;
-        let max = self.dns.config.max_domains_per_client;
+        let max = self.dns.domain_cap();
         let is_doh = key.remote_port == 443
             && !self.dns.is_doh(key.remote_ip, None)
             && self.dns.is_doh(key.remote_ip, Some(&domain.name));
@@ -680,7 +682,7 @@ impl Tracker {
         bytes: u64,
     ) {
         let now = self.now;
-        let max = self.dns.config.max_domains_per_client;
+        let max = self.dns.domain_cap();
         let flows = &self.flows;
         let Some(client) = self.clients.at_mut(index) else {
             return;
