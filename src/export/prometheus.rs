@@ -692,24 +692,7 @@ impl Exposition {
             family.name,
             family.labels
         );
-        let out = &mut self.out;
-        out.push_str(family.name);
-        if !family.labels.is_empty() {
-            out.push('{');
-            for (i, (name, value)) in family.labels.iter().zip(values).enumerate() {
-                if i > 0 {
-                    out.push(',');
-                }
-                out.push_str(name);
-                out.push_str("=\"");
-                push_escaped_label_value(out, value);
-                out.push('"');
-            }
-            out.push('}');
-        }
-        out.push(' ');
-        push_value(out, value);
-        out.push('\n');
+        self.labelled(family.name, family.labels, values, None, value);
     }
 
     /// Writes a histogram's cumulative buckets, `+Inf`, sum and count.
@@ -746,7 +729,8 @@ impl Exposition {
         self.labelled(&count, family.labels, values, None, Value::Int(h.count));
     }
 
-    /// One series of a histogram: the family's labels plus an optional `le`.
+    /// One series: a name, its labels (plus a histogram's `le`) and value;
+    /// no braces when there are no labels.
     fn labelled(
         &mut self,
         name: &str,
@@ -757,25 +741,25 @@ impl Exposition {
     ) {
         let out = &mut self.out;
         out.push_str(name);
-        out.push('{');
-        for (i, (label, v)) in labels.iter().zip(values).enumerate() {
-            if i > 0 {
-                out.push(',');
-            }
+        let pairs = labels.iter().zip(values).map(|(l, v)| (*l, *v, true));
+        let pairs = pairs.chain(le.map(|le| ("le", le, false)));
+        let mut open = false;
+        for (label, v, escape) in pairs {
+            out.push(if open { ',' } else { '{' });
+            open = true;
             out.push_str(label);
             out.push_str("=\"");
-            push_escaped_label_value(out, v);
-            out.push('"');
-        }
-        if let Some(le) = le {
-            if !labels.is_empty() {
-                out.push(',');
+            if escape {
+                push_escaped_label_value(out, v);
+            } else {
+                out.push_str(v);
             }
-            out.push_str("le=\"");
-            out.push_str(le);
             out.push('"');
         }
-        out.push_str("} ");
+        if open {
+            out.push('}');
+        }
+        out.push(' ');
         push_value(out, value);
         out.push('\n');
     }

@@ -602,10 +602,7 @@ impl Tracker {
         }
         let domain = domain?;
         let hash = domain.hash;
-        let stats = client
-            .dns
-            .domain_mut(hash, || domain.name.clone(), now, max);
-        stats.connections = stats.connections.wrapping_add(1);
+        count_domain_connection(&mut client.dns, &domain, now, max);
         self.flows.set_domain(key, domain);
         Some(hash)
     }
@@ -662,10 +659,7 @@ impl Tracker {
             client.dns.bypass.doh = client.dns.bypass.doh.wrapping_add(1);
         }
         if already != Some(hash) {
-            let stats = client
-                .dns
-                .domain_mut(hash, || domain.name.clone(), now, max);
-            stats.connections = stats.connections.wrapping_add(1);
+            count_domain_connection(&mut client.dns, &domain, now, max);
             self.flows.set_domain(key, domain);
         }
         Some(hash)
@@ -885,6 +879,18 @@ fn dns_ports(transport: &Transport) -> Option<(u16, u16, Option<crate::decode::T
         } if src_port == 53 || dst_port == 53 => Some((src_port, dst_port, Some(flags))),
         _ => None,
     }
+}
+
+/// A connection attributed to a domain (at its opening, or when its TLS
+/// server name arrives).
+fn count_domain_connection(
+    dns: &mut dns::ClientDns,
+    domain: &dns::DomainRef,
+    now: u64,
+    max: usize,
+) {
+    let stats = dns.domain_mut(domain.hash, || domain.name.clone(), now, max);
+    stats.connections = stats.connections.wrapping_add(1);
 }
 
 /// What a ClientHello attempt gave.
