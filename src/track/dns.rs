@@ -100,7 +100,7 @@ impl Default for DnsConfig {
             max_unique_per_client: 1024,
             max_domains_per_client: 128,
             // 8 bytes an entry: 1 MiB. 128 clients still get 1024 each.
-            max_unique_total: 128 * 1024,
+            max_unique_total: 64 * 1024,
             // Up to ~450 bytes an entry with a long name, as much again in
             // every snapshot and scrape: ~2 MiB. 16 clients still get 128
             // each, 200 clients 10 (the exported top), 512 clients 4.
