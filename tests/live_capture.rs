@@ -672,10 +672,17 @@ fn bridged_frame_counts_once_across_member_ports() {
         .iter()
         .filter(|c| from_router(c) && c.data[0] & 1 == 1)
         .count() as u64;
-    assert_eq!(
-        summary.duplicates,
-        sent.len() as u64 + router_floods,
-        "each host frame flooded out of p2, and each router flood's second copy, is skipped: {got:?}"
+    // The router floods the test sent are skipped exactly; the kernel's own
+    // (an IGMP report, say) may be caught between its two copies when the
+    // capture stops, so those are allowed to be short by their number.
+    let own_floods = broadcasts.len() as u64;
+    let at_least = sent.len() as u64 + own_floods;
+    let at_most = sent.len() as u64 + router_floods;
+    assert!(
+        (at_least..=at_most).contains(&summary.duplicates),
+        "each host frame flooded out of p2, and each router flood's second copy, is skipped: \
+         {} not in {at_least}..={at_most}: {got:?}",
+        summary.duplicates
     );
     assert!(
         summary.local_macs.contains(&router),
