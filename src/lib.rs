@@ -14,6 +14,7 @@ pub mod decode;
 pub mod export;
 pub mod pipeline;
 pub mod privileges;
+#[cfg(feature = "report")]
 pub mod report;
 pub mod shutdown;
 pub mod state;

@@ -62,6 +62,7 @@ enum Command {
     /// exact `lanwatch capture` command line.
     CheckConfig(CheckConfigArgs),
     /// Write the client-activity report (Markdown) from Prometheus's history.
+    #[cfg(feature = "report")]
     Report(ReportArgs),
 }
 
@@ -95,6 +96,7 @@ struct CheckConfigArgs {
     program: String,
 }
 
+#[cfg(feature = "report")]
 #[derive(Args)]
 struct ReportArgs {
     /// Base URL of the Prometheus server that scrapes lanwatch (http only).
@@ -124,6 +126,7 @@ struct ReportArgs {
     instance: Option<String>,
 }
 
+#[cfg(feature = "report")]
 #[derive(Clone, Copy, ValueEnum)]
 enum ReportPeriod {
     Day,
@@ -131,6 +134,7 @@ enum ReportPeriod {
     Month,
 }
 
+#[cfg(feature = "report")]
 #[derive(Clone, Copy, ValueEnum)]
 enum ReportFormat {
     Markdown,
@@ -457,6 +461,7 @@ fn main() -> ExitCode {
         Command::Capture(args) => run_capture(args),
         Command::Replay(args) => run_replay(args),
         Command::CheckConfig(args) => run_check_config(args),
+        #[cfg(feature = "report")]
         Command::Report(args) => run_report(args),
     };
     match result {
@@ -747,6 +752,7 @@ fn run_replay(args: ReplayArgs) -> Result<ExitCode, String> {
     })
 }
 
+#[cfg(feature = "report")]
 fn run_report(args: ReportArgs) -> Result<ExitCode, String> {
     use lanwatch::report::{self, Format, Options, Period};
     let options = Options {

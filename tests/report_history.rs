@@ -11,6 +11,7 @@
 //! counters go on under the new `ip` label), a lanwatch restart (every
 //! counter starts again from zero) and a client downloading ten times its
 //! usual amount.
+#![cfg(feature = "report")]
 
 mod common;
 mod monitoring_common;

@@ -3,6 +3,7 @@
 //! per-client and per-protocol totals equal to the independent accounting
 //! model's (tshark + Python). Plus the report's errors when Prometheus is
 //! unreachable or has no data for the day.
+#![cfg(feature = "report")]
 
 mod common;
 mod monitoring_common;
