@@ -8,64 +8,6 @@ use std::process::{Command, Stdio};
 
 use common::*;
 
-/// A network namespace deleted on drop.
-struct Netns(String);
-
-impl Netns {
-    fn new(tag: &str) -> Netns {
-        let name = format!("lw-{tag}-{}", std::process::id());
-        let _ = Command::new("ip").args(["netns", "del", &name]).status();
-        run("ip", &["netns", "add", &name]);
-        let ns = Netns(name);
-        ns.exec(&["sysctl", "-qw", "net.ipv6.conf.all.disable_ipv6=1"]);
-        ns.exec(&["sysctl", "-qw", "net.ipv6.conf.default.disable_ipv6=1"]);
-        ns.exec(&[
-            "ip", "link", "add", "vin", "type", "veth", "peer", "name", "vcap",
-        ]);
-        // The sample holds a few frames larger than 1500 bytes (offloaded
-        // segments, as a router's own capture shows them).
-        for link in ["vin", "vcap"] {
-            ns.exec(&["ip", "link", "set", link, "mtu", "9000"]);
-        }
-        for link in ["vin", "vcap", "lo"] {
-            ns.exec(&["ip", "link", "set", link, "up"]);
-        }
-        ns
-    }
-
-    fn command(&self, args: &[&str]) -> Command {
-        let mut cmd = Command::new("ip");
-        cmd.args(["netns", "exec", &self.0]).args(args);
-        cmd
-    }
-
-    fn exec(&self, args: &[&str]) {
-        let status = self.command(args).status().expect("ip netns exec");
-        assert!(status.success(), "ip netns exec {} {args:?} failed", self.0);
-    }
-
-    fn curl(&self, url: &str) -> Option<String> {
-        let out = self
-            .command(&["curl", "-sf", "--max-time", "5", url])
-            .output()
-            .ok()?;
-        out.status
-            .success()
-            .then(|| String::from_utf8_lossy(&out.stdout).into_owned())
-    }
-}
-
-impl Drop for Netns {
-    fn drop(&mut self) {
-        let _ = Command::new("ip").args(["netns", "del", &self.0]).status();
-    }
-}
-
-fn run(cmd: &str, args: &[&str]) {
-    let status = Command::new(cmd).args(args).status().expect(cmd);
-    assert!(status.success(), "{cmd} {args:?} failed");
-}
-
 fn require_root() {
     // SAFETY: geteuid has no preconditions.
     let euid = unsafe { libc::geteuid() };

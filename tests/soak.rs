@@ -12,7 +12,7 @@
 mod common;
 
 use std::collections::BTreeMap;
-use std::process::{Command, Stdio};
+use std::process::Stdio;
 use std::time::{Duration, Instant};
 
 use common::*;
@@ -20,62 +20,6 @@ use common::*;
 /// Frames per second tcpreplay sends: far below what the capture can take,
 /// so any loss is a bug, not load.
 const PPS: u64 = 2000;
-
-/// A network namespace with a veth pair, deleted on drop.
-struct Netns(String);
-
-impl Netns {
-    fn new() -> Netns {
-        let name = format!("lw-harden-soak-{}", std::process::id());
-        let _ = Command::new("ip").args(["netns", "del", &name]).status();
-        let ok = Command::new("ip")
-            .args(["netns", "add", &name])
-            .status()
-            .map(|s| s.success());
-        assert_eq!(ok.ok(), Some(true), "ip netns add {name}");
-        let ns = Netns(name);
-        ns.exec(&["sysctl", "-qw", "net.ipv6.conf.all.disable_ipv6=1"]);
-        ns.exec(&["sysctl", "-qw", "net.ipv6.conf.default.disable_ipv6=1"]);
-        ns.exec(&[
-            "ip", "link", "add", "vin", "type", "veth", "peer", "name", "vcap",
-        ]);
-        // The sample holds a few offloaded segments larger than 1500 bytes.
-        for link in ["vin", "vcap"] {
-            ns.exec(&["ip", "link", "set", link, "mtu", "9000"]);
-        }
-        for link in ["vin", "vcap", "lo"] {
-            ns.exec(&["ip", "link", "set", link, "up"]);
-        }
-        ns
-    }
-
-    fn command(&self, args: &[&str]) -> Command {
-        let mut cmd = Command::new("ip");
-        cmd.args(["netns", "exec", &self.0]).args(args);
-        cmd
-    }
-
-    fn exec(&self, args: &[&str]) {
-        let status = self.command(args).status().expect("ip netns exec");
-        assert!(status.success(), "ip netns exec {} {args:?} failed", self.0);
-    }
-
-    fn curl(&self, url: &str) -> Option<String> {
-        let out = self
-            .command(&["curl", "-sf", "--max-time", "5", url])
-            .output()
-            .ok()?;
-        out.status
-            .success()
-            .then(|| String::from_utf8_lossy(&out.stdout).into_owned())
-    }
-}
-
-impl Drop for Netns {
-    fn drop(&mut self) {
-        let _ = Command::new("ip").args(["netns", "del", &self.0]).status();
-    }
-}
 
 /// Series → value of a Prometheus text page.
 fn parse_metrics(text: &str) -> BTreeMap<String, f64> {
@@ -165,7 +109,7 @@ fn a_long_live_run_keeps_counters_monotonic_memory_flat_and_totals_exact() {
     std::fs::create_dir_all(&dir).unwrap();
     let state = dir.join("state.json");
 
-    let ns = Netns::new();
+    let ns = Netns::new("soak");
     let addr = "127.0.0.1:19479";
     let mut daemon = ChildGuard(Some(
         ns.command(&[env!("CARGO_BIN_EXE_lanwatch"), "capture", "-i", "vcap"])

@@ -549,3 +549,61 @@ impl Drop for ChildGuard {
         }
     }
 }
+
+/// A network namespace with a veth pair, deleted on drop.
+pub struct Netns(pub String);
+
+impl Netns {
+    /// `lw-TAG-PID`, with `vin` ↔ `vcap` up (MTU 9000) and IPv6 off, so
+    /// the namespace itself sends nothing the capture would see.
+    pub fn new(tag: &str) -> Netns {
+        let name = format!("lw-{tag}-{}", std::process::id());
+        let _ = Command::new("ip").args(["netns", "del", &name]).status();
+        let ok = Command::new("ip")
+            .args(["netns", "add", &name])
+            .status()
+            .map(|s| s.success());
+        assert_eq!(ok.ok(), Some(true), "ip netns add {name}");
+        let ns = Netns(name);
+        ns.exec(&["sysctl", "-qw", "net.ipv6.conf.all.disable_ipv6=1"]);
+        ns.exec(&["sysctl", "-qw", "net.ipv6.conf.default.disable_ipv6=1"]);
+        ns.exec(&[
+            "ip", "link", "add", "vin", "type", "veth", "peer", "name", "vcap",
+        ]);
+        // The sample holds a few offloaded segments larger than 1500 bytes.
+        for link in ["vin", "vcap"] {
+            ns.exec(&["ip", "link", "set", link, "mtu", "9000"]);
+        }
+        for link in ["vin", "vcap", "lo"] {
+            ns.exec(&["ip", "link", "set", link, "up"]);
+        }
+        ns
+    }
+
+    pub fn command(&self, args: &[&str]) -> Command {
+        let mut cmd = Command::new("ip");
+        cmd.args(["netns", "exec", &self.0]).args(args);
+        cmd
+    }
+
+    pub fn exec(&self, args: &[&str]) {
+        let status = self.command(args).status().expect("ip netns exec");
+        assert!(status.success(), "ip netns exec {} {args:?} failed", self.0);
+    }
+
+    pub fn curl(&self, url: &str) -> Option<String> {
+        let out = self
+            .command(&["curl", "-sf", "--max-time", "5", url])
+            .output()
+            .ok()?;
+        out.status
+            .success()
+            .then(|| String::from_utf8_lossy(&out.stdout).into_owned())
+    }
+}
+
+impl Drop for Netns {
+    fn drop(&mut self) {
+        let _ = Command::new("ip").args(["netns", "del", &self.0]).status();
+    }
+}
