@@ -133,13 +133,6 @@ impl<'a> Worker<'a> {
         }
     }
 
-    /// Publishes the current state unconditionally (end of a replay).
-    pub fn publish(&mut self) {
-        if let Some(publisher) = self.publisher {
-            publisher.publish(self.snapshot());
-        }
-    }
-
     /// The tracker's snapshot stamped with process facts.
     pub fn snapshot(&mut self) -> Snapshot {
         let mut snapshot = self.tracker.snapshot();

@@ -59,14 +59,6 @@ impl Publisher {
         self.shared.wanted.store(false, Ordering::Relaxed);
         self.tx.send_replace(Arc::new(snapshot));
     }
-
-    /// A reader for this publisher (for servers started after the worker).
-    pub fn reader(&self) -> SnapshotReader {
-        SnapshotReader {
-            shared: self.shared.clone(),
-            rx: self.tx.subscribe(),
-        }
-    }
 }
 
 impl SnapshotReader {
