@@ -4,7 +4,7 @@
 //! `Throughput::Elements`: ns/frame and frames/s, ns/message.
 //!
 //! * `decode_frame/1kxun`: a real multi-client LAN capture (DHCP, DNS,
-//!   mDNS, SSDP, NBNS, HTTP ...), when `../shared/pcaps` is present.
+//!   mDNS, SSDP, NBNS, HTTP ...), from `tests/captures`.
 //! * `decode_frame/home_mix`: 200 k frames of the generated home mix
 //!   (HTTPS, QUIC, DNS, LAN chatter; a fifth IPv6).
 //! * `dns_parse/*`: every DNS message of those mixes (queries and
@@ -21,7 +21,7 @@ mod common {
     pub mod frames;
     pub mod gen;
 }
-use common::frames::{home_mix, real_mix, shared_capture, Mix};
+use common::frames::{home_mix, real_capture, real_mix, Mix};
 
 fn decode_all(frames: &Mix) -> u64 {
     let mut ip_len_total = 0u64;
@@ -37,7 +37,7 @@ fn decode_all(frames: &Mix) -> u64 {
 
 fn decode(c: &mut Criterion) {
     let mut group = c.benchmark_group("decode_frame");
-    if let Some(frames) = shared_capture("ndpi/1kxun.pcap") {
+    if let Some(frames) = real_capture("ndpi/1kxun.pcap") {
         group.throughput(Throughput::Elements(frames.len() as u64));
         group.bench_function("1kxun", |b| b.iter(|| black_box(decode_all(&frames))));
     }
@@ -92,7 +92,7 @@ fn dns(c: &mut Criterion) {
     let mut group = c.benchmark_group("dns_parse");
     let mut real = dns_messages(&real_mix());
     for capture in ["ndpi/dns.pcap", "ndpi/dns_fragmented.pcap"] {
-        if let Some(frames) = shared_capture(capture) {
+        if let Some(frames) = real_capture(capture) {
             real.extend(dns_messages(&frames));
         }
     }

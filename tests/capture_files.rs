@@ -1,10 +1,10 @@
 //! Capture files read by lanwatch agree with independent readers.
 //!
-//! Every capture under `../shared/pcaps` is read by our reader and compared,
+//! Every capture under `tests/captures` is read by our reader and compared,
 //! frame by frame, with what tshark reports (captured length, original
 //! length, timestamp to the nanosecond, link type) and with the packet bytes
 //! the `pcap-file` crate reads. Files written here by hand check the formats
-//! the shared captures lack (big-endian nanosecond pcap, several interfaces
+//! the real captures lack (big-endian nanosecond pcap, several interfaces
 //! of different link types, odd timestamp resolutions, several sections) and
 //! the damage a reader must survive: each damaged file yields the frames
 //! before the damage, then the exact error at the exact offset.
@@ -216,15 +216,15 @@ fn pcap_file_crate_data(bytes: &[u8]) -> Vec<Vec<u8>> {
 }
 
 // ---------------------------------------------------------------------------
-// The shared captures
+// The real captures (tests/captures)
 
-fn shared_pcaps() -> PathBuf {
-    Path::new(env!("CARGO_MANIFEST_DIR")).join("../shared/pcaps")
+fn real_pcaps() -> PathBuf {
+    Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/captures")
 }
 
-/// Every capture file under the shared directory (expected-result files
+/// Every capture file under tests/captures (expected-result files
 /// excluded), in a stable order.
-fn shared_captures() -> Vec<PathBuf> {
+fn real_captures() -> Vec<PathBuf> {
     fn walk(dir: &Path, out: &mut Vec<PathBuf>) {
         for entry in fs::read_dir(dir).unwrap() {
             let path = entry.unwrap().path();
@@ -241,20 +241,20 @@ fn shared_captures() -> Vec<PathBuf> {
         }
     }
     let mut out = Vec::new();
-    walk(&shared_pcaps(), &mut out);
+    walk(&real_pcaps(), &mut out);
     out.sort();
     assert!(
         out.len() >= 45,
-        "expected the 45 shared captures, found {}",
+        "expected the 45 real captures, found {}",
         out.len()
     );
     out
 }
 
 #[test]
-fn every_shared_capture_matches_tshark() {
+fn every_real_capture_matches_tshark() {
     tshark_available();
-    for path in shared_captures() {
+    for path in real_captures() {
         let name = path.display().to_string();
         let mut file = CaptureFile::open(&path).unwrap();
         let (ours, err) = read_all(&mut file);
@@ -265,8 +265,8 @@ fn every_shared_capture_matches_tshark() {
 }
 
 #[test]
-fn every_shared_capture_has_the_bytes_pcap_file_reads() {
-    for path in shared_captures() {
+fn every_real_capture_has_the_bytes_pcap_file_reads() {
+    for path in real_captures() {
         let bytes = fs::read(&path).unwrap();
         let ours: Vec<Vec<u8>> = read_clean(&bytes).into_iter().map(|f| f.data).collect();
         let theirs = pcap_file_crate_data(&bytes);
@@ -280,7 +280,7 @@ fn every_shared_capture_has_the_bytes_pcap_file_reads() {
 #[test]
 fn pcap_named_files_that_are_pcapng_are_read_as_pcapng() {
     // ndpi/dns.pcap is pcapng inside; the name must not matter.
-    let path = shared_pcaps().join("ndpi/dns.pcap");
+    let path = real_pcaps().join("ndpi/dns.pcap");
     assert_eq!(fs::read(&path).unwrap()[..4], [0x0a, 0x0d, 0x0d, 0x0a]);
     let (frames, err) = read_all(&mut CaptureFile::open(&path).unwrap());
     assert!(err.is_none());
@@ -289,7 +289,7 @@ fn pcap_named_files_that_are_pcapng_are_read_as_pcapng() {
 
 #[test]
 fn nanosecond_pcapng_matches_tshark_to_the_nanosecond() {
-    let path = shared_pcaps().join("ndpi/quic_frags_ch_in_multiple_packets.pcapng");
+    let path = real_pcaps().join("ndpi/quic_frags_ch_in_multiple_packets.pcapng");
     let theirs = tshark_frames(&path);
     assert!(theirs.iter().all(|t| t.ts_digits == 9));
     // The file really has sub-microsecond digits to get right.
@@ -303,7 +303,7 @@ fn nanosecond_pcapng_matches_tshark_to_the_nanosecond() {
 
 #[test]
 fn multi_interface_pcapng_gives_each_frame_its_interface() {
-    let path = shared_pcaps().join("zeek/pcapng-multi-interface.pcapng");
+    let path = real_pcaps().join("zeek/pcapng-multi-interface.pcapng");
     let theirs = tshark_frames(&path);
     let interfaces: Vec<Option<u32>> = theirs.iter().map(|t| t.interface_id).collect();
     assert!(interfaces.contains(&Some(0)) && interfaces.contains(&Some(1)));
@@ -502,7 +502,7 @@ fn assert_generated_file_matches_tshark(test: &str, bytes: &[u8]) -> Vec<OurFram
 }
 
 // ---------------------------------------------------------------------------
-// Formats the shared captures lack
+// Formats the real captures lack
 
 #[test]
 fn big_endian_nanosecond_pcap_matches_tshark() {
@@ -1118,8 +1118,8 @@ fn pcapng_bad_byte_order_magic_is_corrupt() {
 #[test]
 fn capture_files_chain_in_order() {
     let dir = scratch_dir("chain");
-    let a = shared_pcaps().join("zeek/dns-https.pcap");
-    let b = shared_pcaps().join("ndpi/dns.pcap");
+    let a = real_pcaps().join("zeek/dns-https.pcap");
+    let b = real_pcaps().join("ndpi/dns.pcap");
     let mut expected = read_clean(&fs::read(&a).unwrap());
     expected.extend(read_clean(&fs::read(&b).unwrap()));
     let (frames, err) = read_all(&mut CaptureFiles::new([&a, &b]));
@@ -1136,7 +1136,7 @@ fn capture_files_report_a_bad_file_then_go_on_with_the_next() {
     let damaged = dir.join("damaged.pcap");
     fs::write(&damaged, &truncated).unwrap();
     let missing = dir.join("missing.pcap");
-    let good = shared_pcaps().join("zeek/dns-https.pcap");
+    let good = real_pcaps().join("zeek/dns-https.pcap");
     let mut files = CaptureFiles::new([damaged.clone(), missing, good.clone()]);
 
     let mut log = String::new();

@@ -1,7 +1,7 @@
 //! Differential tests of `decode_frame` against decoders lanwatch does not
 //! share code with.
 //!
-//! * etherparse, over every frame of every capture in `../shared/pcaps`
+//! * etherparse, over every frame of every capture in `tests/captures`
 //!   whose link type both decode: MACs, VLAN, IP addresses, protocol, the
 //!   accounted IP length, fragment, ports, TCP flags, ICMP type/code must
 //!   agree. Where the two legitimately differ, the difference has a named
@@ -31,7 +31,7 @@ use pcap_file::pcapng::{Block, PcapNgReader};
 // Reading the captures
 
 fn pcaps_dir() -> PathBuf {
-    Path::new(env!("CARGO_MANIFEST_DIR")).join("../shared/pcaps")
+    Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/captures")
 }
 
 struct CapturedFrame {
@@ -42,7 +42,7 @@ struct CapturedFrame {
     data: Vec<u8>,
 }
 
-/// Every capture file under the shared directory (not the expected results).
+/// Every capture file under tests/captures (not the expected results).
 fn all_captures() -> Vec<PathBuf> {
     fn walk(dir: &Path, out: &mut Vec<PathBuf>) {
         let mut entries: Vec<_> = std::fs::read_dir(dir)
@@ -67,7 +67,7 @@ fn all_captures() -> Vec<PathBuf> {
     walk(&pcaps_dir(), &mut out);
     assert!(
         out.len() >= 40,
-        "expected the shared captures in {}, found {}",
+        "expected the real captures in {}, found {}",
         pcaps_dir().display(),
         out.len()
     );
@@ -654,7 +654,7 @@ fn every_frame_agrees_with_etherparse_or_differs_for_a_documented_reason() {
                     .get(4..)
                     .and_then(|ip| LaxSlicedPacket::from_ip(ip).ok()),
                 // etherparse's SLL support differs in scope; none of the
-                // shared captures is SLL.
+                // real captures is SLL.
                 LinkType::LinuxSll | LinkType::LinuxSll2 => {
                     *skipped.entry(frame.linktype).or_default() += 1;
                     continue;

@@ -1,6 +1,6 @@
 //! The DNS decoder against two independent readings of the same bytes:
 //! simple-dns (a Rust DNS library) and tshark (Wireshark's dissector), over
-//! every DNS message (UDP/TCP port 53, mDNS port 5353) in the shared
+//! every DNS message (UDP/TCP port 53, mDNS port 5353) in the real
 //! captures. Where simple-dns and lanwatch disagree on whether a message is
 //! valid, the disagreement must fall in a known, named category.
 
@@ -491,7 +491,7 @@ fn check_capture(path: &std::path::Path) -> Outcome {
 }
 
 #[test]
-fn every_dns_message_in_the_shared_captures_agrees_with_simple_dns_and_tshark() {
+fn every_dns_message_in_the_real_captures_agrees_with_simple_dns_and_tshark() {
     let mut totals: BTreeMap<String, usize> = BTreeMap::new();
     let mut messages = 0;
     let mut frames = 0;

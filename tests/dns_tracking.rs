@@ -20,9 +20,7 @@ use std::collections::{BTreeMap, BTreeSet};
 use std::path::PathBuf;
 use std::process::Command;
 
-use common::{
-    expected_json, lanwatch_json, repo_file, require_tool, shared_capture, LISTED_DOMAINS,
-};
+use common::{expected_json, lanwatch_json, real_capture, repo_file, require_tool, LISTED_DOMAINS};
 use serde_json::Value;
 
 /// The model's expected figures committed beside a generated capture.
@@ -112,7 +110,7 @@ fn resolver_latency_of_real_captures_is_tsharks_dns_time() {
         ("suricata-verify/dns-tcp-multirequest-buffer.pcap", 20),
         ("suricata-verify/dns-eve-v2-udp-nxdomain-soa.pcap", 1),
     ] {
-        let files = [shared_capture(file)];
+        let files = [real_capture(file)];
         let n = assert_latency_matches_tshark(&files, &expected_json(&files, &[]));
         assert!(n >= at_least, "{file}: {n} responses timed");
     }
@@ -385,7 +383,7 @@ fn a_random_subdomain_flood_is_bounded_and_its_evictions_counted() {
 // ---- DNS captures not replayed elsewhere ----------------------------------------------
 
 /// The whole per-client comparison with the model (DNS figures included) on
-/// the shared DNS captures that tests/replay_accounting.rs does not replay.
+/// the real DNS captures that tests/replay_accounting.rs does not replay.
 /// Their hosts have public (or loopback) addresses, so the LAN is named.
 #[test]
 fn more_real_dns_captures_match_the_model() {
@@ -398,7 +396,7 @@ fn more_real_dns_captures_match_the_model() {
         // A client asking a resolver outside its LAN.
         ("zeek/dns-txt-multiple.pcap", "192.150.187.0/24", 1),
     ] {
-        let files = [shared_capture(file)];
+        let files = [real_capture(file)];
         let args = ["--lan", lan];
         common::assert_same_accounting(&files, &args);
         let model = expected_json(&files, &args);

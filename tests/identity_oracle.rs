@@ -36,8 +36,8 @@ const CAPTURES: [&str; 9] = [
 /// tshark's separator between the occurrences of a field.
 const SEP: char = '\u{1f}';
 
-fn shared(rel: &str) -> PathBuf {
-    let p = common::shared_capture(rel);
+fn capture(rel: &str) -> PathBuf {
+    let p = common::real_capture(rel);
     assert!(p.exists(), "{} is missing", p.display());
     p
 }
@@ -338,7 +338,7 @@ fn identities_agree_with_tshark_per_mac() {
     let mut names = 0;
     let mut mdns_names = 0;
     for rel in CAPTURES {
-        let path = shared(rel);
+        let path = capture(rel);
         let mut expected = BTreeMap::new();
         let mut events = Vec::new();
         let mut acks = Vec::new();
@@ -380,7 +380,7 @@ fn known_names_from_the_captures() {
     // Spot checks that the comparison above is about something.
     let mut identities = Identities::new(IdentityConfig::default());
     for rel in ["ndpi/iphone.pcap", "ndpi/telegram.pcap", "zeek/mdns.pcap"] {
-        replay(&shared(rel), &mut identities);
+        replay(&capture(rel), &mut identities);
     }
     let name = |m: &str| {
         identities
@@ -399,7 +399,7 @@ fn known_names_from_the_captures() {
 
 #[test]
 fn neighbour_discovery_bindings_agree_with_tshark() {
-    let path = shared("arkime/v6.pcap");
+    let path = capture("arkime/v6.pcap");
     let fields = [
         "frame.number",
         "ipv6.src",
@@ -445,7 +445,7 @@ fn vendors_agree_with_tshark_oui_resolution() {
     let mut compared = 0;
     let mut unknown_to_us = Vec::new();
     for rel in CAPTURES {
-        let rows = tshark(&shared(rel), "eth", &["eth.src", "eth.src.oui_resolved"]);
+        let rows = tshark(&capture(rel), "eth", &["eth.src", "eth.src.oui_resolved"]);
         let mut seen = BTreeMap::new();
         for row in rows {
             let mac: Mac = first(&row, 0).unwrap().parse().unwrap();

@@ -4,13 +4,13 @@
 
 mod common;
 
-use common::{assert_same_accounting, shared_capture};
+use common::{assert_same_accounting, real_capture};
 
 macro_rules! same_as_the_model {
     ($($name:ident => $file:expr;)*) => {$(
         #[test]
         fn $name() {
-            assert_same_accounting(&[shared_capture($file)], &[]);
+            assert_same_accounting(&[real_capture($file)], &[]);
         }
     )*};
 }
@@ -61,8 +61,8 @@ same_as_the_model! {
 fn several_files_replay_as_one_stream() {
     assert_same_accounting(
         &[
-            shared_capture("ndpi/443-git.pcap"),
-            shared_capture("ndpi/iphone.pcap"),
+            real_capture("ndpi/443-git.pcap"),
+            real_capture("ndpi/iphone.pcap"),
         ],
         &[],
     );
@@ -72,7 +72,7 @@ fn several_files_replay_as_one_stream() {
 #[test]
 fn lan_prefixes_and_router_mac_from_the_command_line() {
     assert_same_accounting(
-        &[shared_capture("ndpi/telegram.pcap")],
+        &[real_capture("ndpi/telegram.pcap")],
         &["--lan", "192.168.1.0/24", "--lan", "fe80::/10"],
     );
 }

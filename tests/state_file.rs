@@ -84,7 +84,7 @@ fn a_restart_keeps_the_totals_of_the_run_before() {
     let dir = temp_dir("restart");
     let state = dir.join("state.json");
     let a = repo_file("samples/home-lan.pcap");
-    let b = shared_capture("ndpi/443-git.pcap");
+    let b = real_capture("ndpi/443-git.pcap");
 
     let (first, _) = replay_with_state(&a, &state);
     assert!(state.exists(), "the state file is written");

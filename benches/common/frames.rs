@@ -65,14 +65,14 @@ impl Mix {
 }
 
 /// Real captures of several clients: the repository's sample and, where
-/// present, the multi-client captures of `../shared/pcaps`.
+/// the multi-client captures of `tests/captures`.
 pub fn real_mix() -> Mix {
     let root = Path::new(env!("CARGO_MANIFEST_DIR"));
     let candidates: Vec<PathBuf> = vec![
         root.join("samples/home-lan.pcap"),
-        root.join("../shared/pcaps/ndpi/1kxun.pcap"),
-        root.join("../shared/pcaps/ndpi/telegram.pcap"),
-        root.join("../shared/pcaps/ndpi/iphone.pcap"),
+        root.join("tests/captures/ndpi/1kxun.pcap"),
+        root.join("tests/captures/ndpi/telegram.pcap"),
+        root.join("tests/captures/ndpi/iphone.pcap"),
     ];
     let mut mix = Mix::default();
     for path in candidates.iter().filter(|p| p.exists()) {
@@ -84,10 +84,10 @@ pub fn real_mix() -> Mix {
     mix
 }
 
-/// One real capture by its path under `../shared/pcaps`, if present.
-pub fn shared_capture(relative: &str) -> Option<Mix> {
+/// One real capture by its path under `tests/captures`, if it reads.
+pub fn real_capture(relative: &str) -> Option<Mix> {
     let path = Path::new(env!("CARGO_MANIFEST_DIR"))
-        .join("../shared/pcaps")
+        .join("tests/captures")
         .join(relative);
     let file = CaptureFile::open(&path).ok()?;
     let mut mix = Mix::default();

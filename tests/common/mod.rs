@@ -13,9 +13,9 @@ pub fn root() -> PathBuf {
     PathBuf::from(env!("CARGO_MANIFEST_DIR"))
 }
 
-/// A capture under the shared captures folder beside the checkout.
-pub fn shared_capture(name: &str) -> PathBuf {
-    root().join("../shared/pcaps").join(name)
+/// A real third-party capture under `tests/captures/` (see its PROVENANCE.md).
+pub fn real_capture(name: &str) -> PathBuf {
+    root().join("tests/captures").join(name)
 }
 
 /// Fails with a clear message when a tool the tests need is missing.

@@ -1,5 +1,5 @@
 //! Shared by the DNS, DHCP and TLS oracle tests: read the captures in
-//! `../shared/pcaps`, cut each frame down to its UDP/TCP payload with
+//! `tests/captures`, cut each frame down to its UDP/TCP payload with
 //! etherparse (independently of lanwatch's own frame decoder), and run
 //! tshark for the expected values.
 
@@ -16,10 +16,10 @@ use pcap_file::pcap::PcapReader;
 use pcap_file::pcapng::{Block, PcapNgReader};
 
 pub fn pcaps_dir() -> PathBuf {
-    PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../shared/pcaps")
+    PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("tests/captures")
 }
 
-/// Every capture file under `../shared/pcaps` (recursively), sorted.
+/// Every capture file under `tests/captures` (recursively), sorted.
 pub fn all_captures() -> Vec<PathBuf> {
     fn walk(dir: &std::path::Path, out: &mut Vec<PathBuf>) {
         for entry in std::fs::read_dir(dir).unwrap() {

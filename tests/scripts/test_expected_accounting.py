@@ -3,7 +3,7 @@
     /usr/bin/python3 -m unittest discover tests/scripts
 
 The accounting script is checked against numbers written by other tools (nDPI and Zeek
-regression outputs in ../shared/pcaps, converted to IP-layer bytes), the generated
+regression outputs in tests/captures, converted to IP-layer bytes), the generated
 captures are rebuilt and must be byte-identical to the committed ones, their expected
 JSON must still be what the script prints, and every case's hand-known facts must hold.
 """
@@ -19,7 +19,7 @@ import unittest
 
 ROOT = os.path.abspath(os.path.join(os.path.dirname(__file__), "..", ".."))
 SCRIPTS = os.path.join(ROOT, "scripts")
-SHARED = os.path.abspath(os.path.join(ROOT, "..", "shared", "pcaps"))
+CAPTURES = os.path.join(ROOT, "tests", "captures")
 GENERATED = os.path.join(ROOT, "tests", "data", "generated")
 SAMPLES = os.path.join(ROOT, "samples")
 sys.path.insert(0, SCRIPTS)
@@ -28,11 +28,9 @@ import expected_accounting  # noqa: E402
 import gen_captures  # noqa: E402
 
 
-def shared(path):
-    full = os.path.join(SHARED, path)
-    if not os.path.exists(full):
-        raise unittest.SkipTest(f"{path} not available (../shared/pcaps)")
-    return full
+def real(path):
+    """A real third-party capture or expected-result file under tests/captures."""
+    return os.path.join(CAPTURES, path)
 
 
 def read_bytes(path):
@@ -55,7 +53,7 @@ class AgainstOtherTools(unittest.TestCase):
     def test_443_git_matches_ndpi_flow_bytes_minus_ethernet_headers(self):
         # nDPI: "35 pkts/3167 bytes <-> 35 pkts/34022 bytes", frame bytes including the
         # 14-byte Ethernet header (no VLAN tags, no padding: the smallest frame is 54).
-        out = read_text(shared("ndpi/expected/443-git.pcap.out"))
+        out = read_text(real("ndpi/expected/443-git.pcap.out"))
         m = re.search(r"192\.168\.1\.13:\d+ <-> [\d.]+:443 .*?\[(\d+) pkts/(\d+) bytes <-> (\d+) pkts/(\d+) bytes\]", out)
         tx_pkts, tx_frame, rx_pkts, rx_frame = map(int, m.groups())
         res = expected_accounting.run([shared("ndpi/443-git.pcap")])
@@ -71,7 +69,7 @@ class AgainstOtherTools(unittest.TestCase):
     def test_multi_interface_pcapng_matches_zeek_ip_bytes(self):
         # Zeek conn.log: orig_ip_bytes / resp_ip_bytes are IP-layer bytes per connection;
         # the originator is the LAN client here.
-        log = read_text(shared("zeek/expected/pcapng-multi-interface.pcapng.zeek.conn.log")).splitlines()
+        log = read_text(real("zeek/expected/pcapng-multi-interface.pcapng.zeek.conn.log")).splitlines()
         header = [l for l in log if l.startswith("#fields")][0].split("\t")[1:]
         lines = [l.split("\t") for l in log if not l.startswith("#")]
         want = {}
@@ -95,9 +93,7 @@ class AgainstOtherTools(unittest.TestCase):
 
 class EveryRealCapture(unittest.TestCase):
     def test_no_crash_and_every_frame_has_one_outcome(self):
-        if not os.path.isdir(SHARED):
-            raise unittest.SkipTest("../shared/pcaps not available")
-        for dirpath, _, files in sorted(os.walk(SHARED)):
+        for dirpath, _, files in sorted(os.walk(CAPTURES)):
             if os.path.basename(dirpath) == "expected":
                 continue
             for name in sorted(files):
