@@ -56,7 +56,7 @@ class AgainstOtherTools(unittest.TestCase):
         out = read_text(real("ndpi/expected/443-git.pcap.out"))
         m = re.search(r"192\.168\.1\.13:\d+ <-> [\d.]+:443 .*?\[(\d+) pkts/(\d+) bytes <-> (\d+) pkts/(\d+) bytes\]", out)
         tx_pkts, tx_frame, rx_pkts, rx_frame = map(int, m.groups())
-        res = expected_accounting.run([shared("ndpi/443-git.pcap")])
+        res = expected_accounting.run([real("ndpi/443-git.pcap")])
         (client,) = res["clients"].values()
         self.assertEqual(client["ipv4"], ["192.168.1.13"])
         https = client["protocols"]["HTTPS"]
@@ -77,7 +77,7 @@ class AgainstOtherTools(unittest.TestCase):
             r = dict(zip(header, row))
             tx, rx, conns = want.get(r["id.orig_h"], (0, 0, 0))
             want[r["id.orig_h"]] = (tx + int(r["orig_ip_bytes"]), rx + int(r["resp_ip_bytes"]), conns + 1)
-        res = expected_accounting.run([shared("zeek/pcapng-multi-interface.pcapng")])
+        res = expected_accounting.run([real("zeek/pcapng-multi-interface.pcapng")])
         got = {}
         for c in res["clients"].values():
             dns = c["protocols"]["DNS"]
@@ -86,7 +86,7 @@ class AgainstOtherTools(unittest.TestCase):
 
     def test_dns_tcp_pipelined_queries_each_count(self):
         # suricata-verify: 20 pipelined A queries in one TCP connection.
-        res = expected_accounting.run([shared("suricata-verify/dns-tcp-multirequest-buffer.pcap")])
+        res = expected_accounting.run([real("suricata-verify/dns-tcp-multirequest-buffer.pcap")])
         counts = [c["dns_queries"] for c in res["clients"].values() if c["dns_queries"]]
         self.assertEqual(counts, [{"A": 20}])
 
