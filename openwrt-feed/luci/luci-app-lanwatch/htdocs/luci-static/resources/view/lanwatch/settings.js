@@ -15,6 +15,7 @@ return view.extend({
 		s = m.section(form.NamedSection, 'main', 'lanwatch');
 		s.tab('capture', _('Capture'));
 		s.tab('api', _('Metrics and API'));
+		s.tab('access', _('Access'));
 		s.tab('tables', _('Tables'));
 		s.tab('privacy', _('Privacy'));
 
@@ -62,6 +63,21 @@ return view.extend({
 		o.datatype = 'range(1,3600)';
 		o.placeholder = '5';
 
+		o = s.taboption('access', form.DynamicList, 'allow_scraper', _('Allowed scrapers'),
+			_('Addresses or prefixes (CIDR) that may connect to the metrics and API port besides the router itself, which always may; others are disconnected unanswered.'));
+		o.datatype = 'or(ipaddr,cidr)';
+
+		o = s.taboption('access', form.Value, 'web_config', _('Web config file'),
+			_('TLS and logins in the Prometheus exporter toolkit\'s web config format, as node_exporter reads it. Wins over the login below.'));
+
+		o = s.taboption('access', form.Value, 'web_user', _('Login user'),
+			_('Scrapers must log in with this user name and the password below (basic authentication).'));
+
+		o = s.taboption('access', form.Value, 'web_password', _('Login password'),
+			_('Kept in /etc/config/lanwatch as written; the service gives lanwatch only a hash of it.'));
+		o.password = true;
+		o.datatype = 'maxlength(72)';
+
 		o = s.taboption('tables', form.Value, 'max_clients', _('Most clients'));
 		o.datatype = 'range(1,1000000)';
 		o.placeholder = '1024';
@@ -72,6 +88,15 @@ return view.extend({
 
 		o = s.taboption('tables', form.Value, 'protocols', _('Protocol table'));
 		o.placeholder = '/etc/lanwatch/protocols';
+
+		o = s.taboption('tables', form.Value, 'state_file', _('State file'),
+			_('Where the day\'s totals are kept across restarts of the service (on tmpfs they do not survive a reboot).'));
+		o.placeholder = '/tmp/lanwatch/state.json';
+
+		o = s.taboption('tables', form.Value, 'state_interval', _('State saves'),
+			_('Minutes between two saves of the state file; it is saved at shutdown too.'));
+		o.datatype = 'range(1,10080)';
+		o.placeholder = '15';
 
 		o = s.taboption('tables', form.DynamicList, 'router_mac', _('Router MAC addresses'));
 		o.datatype = 'macaddr';
