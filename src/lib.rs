@@ -6,7 +6,8 @@
 //! `pipeline` ties the four together so live capture and replay share one path;
 //! `report` turns the history Prometheus kept into the daily Markdown report;
 //! `config` reads the OpenWrt configuration and `privileges` drops root once
-//! the sockets are open; `state` saves the counters across restarts.
+//! the sockets are open; `state` saves the counters across restarts;
+//! `rpcd` is the LuCI backend on the router.
 
 pub mod capture;
 pub mod config;
@@ -16,6 +17,7 @@ pub mod pipeline;
 pub mod privileges;
 #[cfg(feature = "report")]
 pub mod report;
+pub mod rpcd;
 pub mod shutdown;
 pub mod state;
 pub mod track;

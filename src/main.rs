@@ -61,6 +61,13 @@ enum Command {
     /// what the service would do: the devices, the API address and the
     /// exact `lanwatch capture` command line.
     CheckConfig(CheckConfigArgs),
+    /// The LuCI backend: rpcd's exec plugin for ubus object luci.lanwatch
+    /// (`list`, `call METHOD` with the arguments as JSON on stdin). Always
+    /// prints one JSON object and exits 0.
+    Rpcd(RpcdArgs),
+    /// Read a password on stdin (one line) and print its bcrypt hash, for
+    /// the basic_auth_users of a --web-config file.
+    HashPassword(HashPasswordArgs),
     /// Write the client-activity report (Markdown) from Prometheus's history.
     #[cfg(feature = "report")]
     Report(ReportArgs),
@@ -94,6 +101,40 @@ struct CheckConfigArgs {
     /// The program the command line starts with.
     #[arg(long, value_name = "PATH", default_value = config::INSTALLED_PROGRAM)]
     program: String,
+}
+
+#[derive(Args)]
+struct RpcdArgs {
+    /// The UCI configuration file (default: $LANWATCH_CONFIG, else
+    /// /etc/config/lanwatch).
+    #[arg(long, value_name = "FILE")]
+    config: Option<PathBuf>,
+
+    /// netifd's interface dump to resolve listen_interface with, instead of
+    /// asking ubus (default: $LANWATCH_INTERFACES_DUMP).
+    #[arg(long, value_name = "FILE")]
+    interfaces_dump: Option<PathBuf>,
+
+    #[command(subcommand)]
+    action: RpcdAction,
+}
+
+#[derive(Subcommand)]
+enum RpcdAction {
+    /// Print the methods and their argument signatures.
+    List,
+    /// Call METHOD with the arguments (a JSON object) on stdin.
+    Call {
+        #[arg(value_name = "METHOD")]
+        method: String,
+    },
+}
+
+#[derive(Args)]
+struct HashPasswordArgs {
+    /// bcrypt cost (4-31): each first login costs the daemon 2^COST rounds.
+    #[arg(long, value_name = "N", default_value_t = config::login::DEFAULT_COST)]
+    cost: u32,
 }
 
 #[cfg(feature = "report")]
@@ -461,6 +502,8 @@ fn main() -> ExitCode {
         Command::Capture(args) => run_capture(args),
         Command::Replay(args) => run_replay(args),
         Command::CheckConfig(args) => run_check_config(args),
+        Command::Rpcd(args) => run_rpcd(args),
+        Command::HashPassword(args) => run_hash_password(args),
         #[cfg(feature = "report")]
         Command::Report(args) => run_report(args),
     };
@@ -687,6 +730,24 @@ fn run_check_config(args: CheckConfigArgs) -> Result<ExitCode, String> {
     for remark in &remarks {
         println!("note:         {remark}");
     }
+    Ok(ExitCode::SUCCESS)
+}
+
+fn run_rpcd(args: RpcdArgs) -> Result<ExitCode, String> {
+    let options = lanwatch::rpcd::Options::new(args.config, args.interfaces_dump);
+    let output = match args.action {
+        RpcdAction::List => lanwatch::rpcd::list(),
+        RpcdAction::Call { method } => lanwatch::rpcd::call(&method, &options, std::io::stdin()),
+    };
+    println!("{output}");
+    Ok(ExitCode::SUCCESS)
+}
+
+fn run_hash_password(args: HashPasswordArgs) -> Result<ExitCode, String> {
+    use config::login;
+    let password = login::read_password(std::io::stdin()).map_err(|e| e.to_string())?;
+    let hash = login::hash_password(&password, args.cost).map_err(|e| e.to_string())?;
+    println!("{hash}");
     Ok(ExitCode::SUCCESS)
 }
 

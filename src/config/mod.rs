@@ -15,7 +15,15 @@
 //! behind `listen_interface` — through a [`Network`] (netifd's interface
 //! dump and sysfs on the router; fixed answers in tests) and refuses to
 //! serve on a WAN network.
+//!
+//! Who may use the API is part of the configuration too: the allow-list
+//! always holds the router itself (loopback and the listen address, so the
+//! LuCI backend on the router is never shut out) plus `allow_scraper`; a
+//! login is either a user-managed `web_config` file or `web_user` and
+//! `web_password`, which the service turns into a generated web-config
+//! file ([`login`]).
 
+pub mod login;
 pub mod uci;
 
 use std::fmt;
@@ -35,6 +43,18 @@ pub const INSTALLED_PROGRAM: &str = "/usr/sbin/lanwatch";
 
 /// The API port when `listen_port` is not set.
 pub const DEFAULT_PORT: u16 = 19477;
+
+/// The state file when `state_file` is not set: on tmpfs, so it survives a
+/// restart of the daemon (procd's respawns included) but not a reboot.
+pub const DEFAULT_STATE_FILE: &str = "/tmp/lanwatch/state.json";
+
+/// The web-config file the service writes from `web_user`/`web_password`
+/// (on tmpfs, mode 0600, owned by `user`).
+pub const GENERATED_WEB_CONFIG: &str = "/var/run/lanwatch/web.yml";
+
+/// The router itself, always on the allow-list (the listen address is
+/// added too when it is not a loopback address).
+pub const ROUTER_SCRAPERS: [&str; 2] = ["127.0.0.0/8", "::1"];
 
 /// The section type of lanwatch's settings.
 const SECTION: &str = "lanwatch";
@@ -65,6 +85,12 @@ pub enum ConfigError {
         line: usize,
         network: String,
     },
+    #[error("line {line}: option '{option}' needs option '{needs}' too")]
+    Needs {
+        option: &'static str,
+        line: usize,
+        needs: &'static str,
+    },
     #[error("{}option '{option}': {what}", line.map(|l| format!("line {l}: ")).unwrap_or_default())]
     Resolve {
         option: &'static str,
@@ -83,7 +109,8 @@ impl ConfigError {
             | ConfigError::UnknownSection { line, .. }
             | ConfigError::UnknownOption { line, .. }
             | ConfigError::Invalid { line, .. }
-            | ConfigError::Wan { line, .. } => Some(*line),
+            | ConfigError::Wan { line, .. }
+            | ConfigError::Needs { line, .. } => Some(*line),
             ConfigError::Resolve { line, .. } => *line,
         }
     }
@@ -134,6 +161,32 @@ pub struct Settings {
     pub user: Option<String>,
     pub group: Option<String>,
     pub log_level: Option<String>,
+    /// `allow_scraper`: peers allowed besides the router itself, as written.
+    pub allow_scrapers: Vec<String>,
+    /// `web_config`: a user-managed web-config file.
+    pub web_config: Option<String>,
+    /// `web_user` and `web_password`: the simple login.
+    pub web_login: Option<WebLogin>,
+    /// `state_file`, or [`DEFAULT_STATE_FILE`].
+    pub state_file: String,
+    /// `state_interval`: minutes between saves.
+    pub state_interval: Option<String>,
+}
+
+/// The login of `web_user` and `web_password`.
+#[derive(Clone, PartialEq, Eq)]
+pub struct WebLogin {
+    pub user: String,
+    pub password: String,
+}
+
+impl fmt::Debug for WebLogin {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("WebLogin")
+            .field("user", &self.user)
+            .field("password", &"…")
+            .finish()
+    }
 }
 
 /// Timeout options and their flags, in command-line order.
@@ -147,7 +200,7 @@ pub const TIMEOUTS: [(&str, &str); 6] = [
 ];
 
 /// Every option the section may hold.
-const KNOWN: [&str; 26] = [
+const KNOWN: [&str; 32] = [
     "enabled",
     "network",
     "interface",
@@ -173,6 +226,12 @@ const KNOWN: [&str; 26] = [
     "user",
     "group",
     "log_level",
+    "allow_scraper",
+    "web_config",
+    "web_user",
+    "web_password",
+    "state_file",
+    "state_interval",
     // Accepted for LuCI's benefit: the page refresh interval.
     "refresh",
 ];
@@ -200,6 +259,19 @@ fn is_account(s: &str) -> bool {
     matches!(bytes.next(), Some(b) if b.is_ascii_lowercase() || b == b'_' || b.is_ascii_digit())
         && s.len() <= 32
         && bytes.all(|b| b.is_ascii_lowercase() || b.is_ascii_digit() || b == b'_' || b == b'-')
+}
+
+/// A `web_user`: what the generated web-config file can hold unquoted.
+fn is_web_user(s: &str) -> bool {
+    !s.is_empty()
+        && s.len() <= 64
+        && s.bytes()
+            .all(|b| b.is_ascii_alphanumeric() || b"._-".contains(&b))
+}
+
+/// An `allow_scraper` item: what `--allow-scraper` accepts.
+fn is_address_or_prefix(s: &str) -> bool {
+    s.parse::<IpNet>().is_ok() || s.parse::<IpAddr>().is_ok()
 }
 
 /// Reads the options of one section, collecting every problem.
@@ -433,6 +505,67 @@ impl Settings {
                 None
             }
         });
+        let mut allow_scrapers = Vec::new();
+        for item in r.items("allow_scraper") {
+            if is_address_or_prefix(item) {
+                allow_scrapers.push(item.to_string());
+            } else {
+                r.invalid(
+                    "allow_scraper",
+                    item,
+                    "an address or a prefix in CIDR notation (192.168.1.10, 192.168.1.0/24)",
+                );
+            }
+        }
+        let web_config = r.path("web_config");
+        let web_user = r.name(
+            "web_user",
+            is_web_user,
+            "a user name (1-64 letters, digits, '.', '_', '-')",
+        );
+        let web_password = r.value("web_password").and_then(|v| {
+            if v.len() <= 72 && !v.contains(['\n', '\r', '\0']) {
+                Some(v.to_string())
+            } else {
+                // The value itself stays out of the message.
+                r.invalid(
+                    "web_password",
+                    "…",
+                    "a password of at most 72 bytes on one line (bcrypt's limit)",
+                );
+                None
+            }
+        });
+        let web_login = match (web_user, web_password) {
+            (Some(user), Some(password)) => Some(WebLogin { user, password }),
+            (None, None) => None,
+            (user, _) => {
+                let (option, needs) = if user.is_some() {
+                    ("web_user", "web_password")
+                } else {
+                    ("web_password", "web_user")
+                };
+                // Only complain when the one given was valid itself.
+                if r.value(option).is_some() && r.value(needs).is_none() {
+                    let line = r.line(option);
+                    r.errors.push(ConfigError::Needs {
+                        option,
+                        line,
+                        needs,
+                    });
+                }
+                None
+            }
+        };
+        let state_file = r
+            .path("state_file")
+            .unwrap_or_else(|| DEFAULT_STATE_FILE.to_string());
+        let state_interval = r.number(
+            "state_interval",
+            1,
+            10_080,
+            "a number of minutes from 1 to 10080",
+        );
         if group.is_some() && user.is_none() {
             let v = r.value("group").unwrap_or_default();
             r.invalid("group", v, "used without option 'user'");
@@ -469,6 +602,11 @@ impl Settings {
             user,
             group,
             log_level,
+            allow_scrapers,
+            web_config,
+            web_login,
+            state_file,
+            state_interval,
         })
     }
 
@@ -611,6 +749,14 @@ pub struct Plan {
     /// `ADDR:PORT` as passed to `--listen`.
     pub listen: String,
     pub listen_from: String,
+    /// The `--allow-scraper` entries, the router's own first.
+    pub scrapers: Vec<String>,
+    /// How many of them are the router's own.
+    pub router_scrapers: usize,
+    /// How a client logs in, in words.
+    pub login: String,
+    /// The state file and where the path came from, in words.
+    pub state_file: String,
     /// The daemon's argv, program first, in the contract's order.
     pub args: Vec<String>,
     /// Non-fatal remarks.
@@ -651,33 +797,14 @@ pub fn plan(settings: &Settings, net: &dyn Network, program: &str) -> Result<Pla
         }
     };
 
-    let wan = net.wan_networks();
-    let (ip, listen_from) = match &settings.listen {
-        ListenOn::Address(ip) => (ip.clone(), "option listen_address".to_string()),
-        ListenOn::Network(network) => {
-            if wan.iter().any(|w| w == network) {
-                return Err(ConfigError::Wan {
-                    option: "listen_interface",
-                    line: settings.listen_line.unwrap_or(0),
-                    network: network.clone(),
-                });
-            }
-            let ip = net.ipv4(network).ok_or_else(|| ConfigError::Resolve {
-                option: "listen_interface",
-                line: settings.listen_line,
-                what: format!("network '{network}' has no IPv4 address (is it up?)"),
-            })?;
-            (
-                ip.to_string(),
-                format!("the address of network '{network}'"),
-            )
-        }
-    };
-    let listen = if ip.contains(':') {
-        format!("[{ip}]:{}", settings.listen_port)
-    } else {
-        format!("{ip}:{}", settings.listen_port)
-    };
+    let (listen, listen_from) = resolve_listen(settings, net)?;
+    let (scrapers, router_scrapers) = scrapers(settings, &listen);
+    let web_config = settings.web_config.clone().or_else(|| {
+        settings
+            .web_login
+            .as_ref()
+            .map(|_| GENERATED_WEB_CONFIG.to_string())
+    });
 
     let mut args: Vec<String> = vec![program.to_string(), "capture".to_string()];
     let mut push = |flag: &str, value: Option<String>| {
@@ -732,6 +859,16 @@ pub fn plan(settings: &Settings, net: &dyn Network, program: &str) -> Result<Pla
     if let Some(l) = &settings.log_level {
         push("--log-level", Some(l.clone()));
     }
+    for peer in &scrapers {
+        push("--allow-scraper", Some(peer.clone()));
+    }
+    if let Some(file) = &web_config {
+        push("--web-config", Some(file.clone()));
+    }
+    push("--state-file", Some(settings.state_file.clone()));
+    if let Some(n) = &settings.state_interval {
+        push("--state-interval", Some(n.clone()));
+    }
 
     let mut notes = Vec::new();
     if !settings.enabled {
@@ -740,15 +877,93 @@ pub fn plan(settings: &Settings, net: &dyn Network, program: &str) -> Result<Pla
     if settings.user.is_none() {
         notes.push("no option user: the daemon keeps running as root".to_string());
     }
+    if let (Some(file), Some(login)) = (&settings.web_config, &settings.web_login) {
+        notes.push(format!(
+            "option web_config wins over web_user/web_password: the daemon uses {file} as it \
+             is; web_user '{}' and web_password are only the login the LuCI backend sends \
+             (they must be a user of that file)",
+            login.user
+        ));
+    }
+    let login = match (&settings.web_config, &settings.web_login) {
+        (Some(file), _) => format!("as {file} says (option web_config)"),
+        (None, Some(login)) => format!(
+            "user '{}' (option web_user; the service writes its bcrypt hash to {})",
+            login.user, GENERATED_WEB_CONFIG
+        ),
+        (None, None) => "none (no web_user or web_config)".to_string(),
+    };
+    let state_from = if settings.state_file == DEFAULT_STATE_FILE {
+        "the default, on tmpfs: kept across restarts, not reboots"
+    } else {
+        "option state_file"
+    };
     Ok(Plan {
         enabled: settings.enabled,
         capture,
         capture_from,
         listen,
         listen_from,
+        scrapers,
+        router_scrapers,
+        login,
+        state_file: format!("{} ({state_from})", settings.state_file),
         args,
         notes,
     })
+}
+
+/// The `--listen ADDR:PORT` a configuration resolves to, and where the
+/// address came from. The LuCI backend connects to the same address.
+pub fn resolve_listen(
+    settings: &Settings,
+    net: &dyn Network,
+) -> Result<(String, String), ConfigError> {
+    let (ip, from) = match &settings.listen {
+        ListenOn::Address(ip) => (ip.clone(), "option listen_address".to_string()),
+        ListenOn::Network(network) => {
+            if net.wan_networks().iter().any(|w| w == network) {
+                return Err(ConfigError::Wan {
+                    option: "listen_interface",
+                    line: settings.listen_line.unwrap_or(0),
+                    network: network.clone(),
+                });
+            }
+            let ip = net.ipv4(network).ok_or_else(|| ConfigError::Resolve {
+                option: "listen_interface",
+                line: settings.listen_line,
+                what: format!("network '{network}' has no IPv4 address (is it up?)"),
+            })?;
+            (
+                ip.to_string(),
+                format!("the address of network '{network}'"),
+            )
+        }
+    };
+    let listen = if ip.contains(':') {
+        format!("[{ip}]:{}", settings.listen_port)
+    } else {
+        format!("{ip}:{}", settings.listen_port)
+    };
+    Ok((listen, from))
+}
+
+/// The `--allow-scraper` entries: the router itself — loopback, and the
+/// listen address unless it is a loopback one — then `allow_scraper`; and
+/// how many are the router's own.
+fn scrapers(settings: &Settings, listen: &str) -> (Vec<String>, usize) {
+    let mut out: Vec<String> = ROUTER_SCRAPERS.iter().map(|s| s.to_string()).collect();
+    let ip = listen
+        .rsplit_once(':')
+        .map_or(listen, |(host, _port)| host)
+        .trim_start_matches('[')
+        .trim_end_matches(']');
+    if ip.parse::<IpAddr>().is_ok_and(|ip| !ip.is_loopback()) {
+        out.push(ip.to_string());
+    }
+    let own = out.len();
+    out.extend(settings.allow_scrapers.iter().cloned());
+    (out, own)
 }
 
 /// Quotes an argument for a POSIX shell when it needs it.
@@ -773,6 +988,17 @@ impl fmt::Display for Plan {
             self.capture_from
         )?;
         writeln!(f, "serve API on: {} ({})", self.listen, self.listen_from)?;
+        let (own, listed) = self
+            .scrapers
+            .split_at(self.router_scrapers.min(self.scrapers.len()));
+        write!(f, "scrapers:     {} (the router itself)", own.join(" "))?;
+        if listed.is_empty() {
+            writeln!(f, "; no option allow_scraper")?;
+        } else {
+            writeln!(f, " {} (option allow_scraper)", listed.join(" "))?;
+        }
+        writeln!(f, "login:        {}", self.login)?;
+        writeln!(f, "state file:   {}", self.state_file)?;
         for note in &self.notes {
             writeln!(f, "note:         {note}")?;
         }
@@ -843,7 +1069,15 @@ mod tests {
                 "-i",
                 "lan3",
                 "--listen",
-                "192.168.1.1:19477"
+                "192.168.1.1:19477",
+                "--allow-scraper",
+                "127.0.0.0/8",
+                "--allow-scraper",
+                "::1",
+                "--allow-scraper",
+                "192.168.1.1",
+                "--state-file",
+                "/tmp/lanwatch/state.json",
             ]
         );
     }
@@ -852,7 +1086,7 @@ mod tests {
     fn listed_interfaces_replace_the_network_ports() {
         let a = args("config lanwatch\n list interface 'br-lan'\n option network 'guest'\n");
         assert_eq!(&a[2..4], ["-i", "br-lan"]);
-        assert_eq!(a.len(), 6);
+        assert_eq!(a.iter().filter(|a| *a == "-i").count(), 1);
     }
 
     #[test]
@@ -877,6 +1111,11 @@ config lanwatch 'main'
 \toption user 'lanwatch'
 \toption group 'lanwatch'
 \toption log_level 'debug'
+\tlist allow_scraper '192.168.1.10'
+\tlist allow_scraper 'fd00::/64'
+\toption web_config '/etc/lanwatch/web.yml'
+\toption state_file '/etc/lanwatch/state/state.json'
+\toption state_interval '60'
 ";
         assert_eq!(
             args(text).join(" "),
@@ -885,14 +1124,19 @@ config lanwatch 'main'
              --max-clients 64 --max-flows 4096 --tcp-timeout 3600 --udp-timeout 30 \
              --protocols /etc/lanwatch/protocols --leases /tmp/dhcp.leases \
              --exclude-mac AA:BB:CC:DD:EE:FF --no-dns-names --user lanwatch --group lanwatch \
-             --log-level debug"
+             --log-level debug --allow-scraper 127.0.0.0/8 --allow-scraper ::1 \
+             --allow-scraper 10.0.0.1 --allow-scraper 192.168.1.10 --allow-scraper fd00::/64 \
+             --web-config /etc/lanwatch/web.yml --state-file /etc/lanwatch/state/state.json \
+             --state-interval 60"
         );
     }
 
     #[test]
     fn ipv6_listen_address_is_bracketed() {
         let a = args("config lanwatch\n option listen_address 'fd00::1'\n");
-        assert_eq!(a.last().unwrap(), "[fd00::1]:19477");
+        let listen = a.iter().position(|a| a == "--listen").unwrap();
+        assert_eq!(a[listen + 1], "[fd00::1]:19477");
+        assert!(a.windows(2).any(|w| w == ["--allow-scraper", "fd00::1"]));
     }
 
     #[test]
@@ -1001,6 +1245,90 @@ config lanwatch 'main'
         let args = p.args.join(" ");
         assert!(args.contains("--no-dns-names"), "{args}");
         assert!(args.contains("--exclude-mac aa:bb:cc:dd:ee:ff"), "{args}");
+    }
+
+    #[test]
+    fn the_router_itself_is_always_allowed_and_loopback_only_once() {
+        let a = args("config lanwatch\n option listen_address '127.0.0.1'\n list allow_scraper '192.168.1.0/24'\n");
+        let allowed: Vec<&str> = a
+            .windows(2)
+            .filter(|w| w[0] == "--allow-scraper")
+            .map(|w| w[1].as_str())
+            .collect();
+        assert_eq!(allowed, ["127.0.0.0/8", "::1", "192.168.1.0/24"]);
+    }
+
+    #[test]
+    fn web_user_makes_the_service_write_a_web_config() {
+        let s = Settings::from_text(
+            "config lanwatch\n option web_user 'prometheus'\n option web_password 'it''s secret'\n",
+        )
+        .unwrap();
+        let login = s.web_login.clone().unwrap();
+        assert_eq!(
+            (login.user.as_str(), login.password.as_str()),
+            ("prometheus", "its secret")
+        );
+        let p = plan(&s, &Router, "l").unwrap();
+        assert!(p
+            .args
+            .windows(2)
+            .any(|w| w == ["--web-config", GENERATED_WEB_CONFIG]));
+        assert!(
+            !format!("{p}").contains("secret"),
+            "the password is never shown"
+        );
+        assert!(
+            !format!("{s:?}").contains("secret"),
+            "not even in debug output"
+        );
+    }
+
+    #[test]
+    fn web_config_wins_over_web_user_and_says_so() {
+        let s = Settings::from_text(
+            "config lanwatch\n option web_config '/etc/lanwatch/web.yml'\n option web_user 'p'\n option web_password 'x'\n",
+        )
+        .unwrap();
+        let p = plan(&s, &Router, "l").unwrap();
+        assert!(p
+            .args
+            .windows(2)
+            .any(|w| w == ["--web-config", "/etc/lanwatch/web.yml"]));
+        assert_eq!(p.args.iter().filter(|a| *a == "--web-config").count(), 1);
+        assert!(
+            p.notes
+                .iter()
+                .any(|n| n.starts_with("option web_config wins")),
+            "{:?}",
+            p.notes
+        );
+    }
+
+    #[test]
+    fn login_and_access_options_are_checked() {
+        assert_eq!(
+            errors("config lanwatch\n option web_user 'prometheus'\n"),
+            ["line 2: option 'web_user' needs option 'web_password' too"]
+        );
+        assert_eq!(
+            errors("config lanwatch\n option web_password 'x'\n"),
+            ["line 2: option 'web_password' needs option 'web_user' too"]
+        );
+        let long = "x".repeat(73);
+        assert_eq!(
+            errors(&format!(
+                "config lanwatch\n list allow_scraper 'lan'\n option web_user 'a:b'\n option web_password '{long}'\n option state_file 'state.json'\n option state_interval '0'\n option web_config 'web.yml'\n"
+            )),
+            [
+                "line 2: option 'allow_scraper': \"lan\" is not an address or a prefix in CIDR notation (192.168.1.10, 192.168.1.0/24)",
+                "line 3: option 'web_user': \"a:b\" is not a user name (1-64 letters, digits, '.', '_', '-')",
+                "line 4: option 'web_password': \"…\" is not a password of at most 72 bytes on one line (bcrypt's limit)",
+                "line 5: option 'state_file': \"state.json\" is not an absolute path",
+                "line 6: option 'state_interval': \"0\" is not a number of minutes from 1 to 10080",
+                "line 7: option 'web_config': \"web.yml\" is not an absolute path",
+            ]
+        );
     }
 
     #[test]
