@@ -5,10 +5,16 @@
 //! exactly what the configuration says, and the command line must be the
 //! one `lanwatch check-config --args` prints for the same files.
 //!
+//! The files the service writes are checked too: the web config made from
+//! `web_user`/`web_password` (mode, owner, a hash an independent tool
+//! verifies, a file the daemon accepts) and the state file's directory.
+//!
 //! Also: `sh -n` and shellcheck accept the init script, and the package's
 //! JSON files parse.
 
 mod common;
+#[path = "openwrt/daemon.rs"]
+mod daemon;
 
 use std::fs;
 use std::path::{Path, PathBuf};
@@ -46,6 +52,13 @@ impl Root {
         for file in ["etc/passwd", "etc/group", "etc/lanwatch/protocols"] {
             root.write(file, "");
         }
+        // `lanwatch hash-password` is called from the installed binary.
+        fs::create_dir_all(root.0.join("usr/sbin")).unwrap();
+        std::os::unix::fs::symlink(
+            env!("CARGO_BIN_EXE_lanwatch"),
+            root.0.join("usr/sbin/lanwatch"),
+        )
+        .unwrap();
         // br-lan with three ports (created out of order), a fourth device
         // outside it, and br-lan.5, a VLAN device on top of it.
         for port in ["lan3", "lan1", "lan2"] {
@@ -162,7 +175,8 @@ fn sample_config_gives_the_exact_command_line() {
          --max-clients 256 --udp-timeout 90 --protocols /etc/lanwatch/protocols \
          --leases /tmp/dhcp.leases --exclude-mac AA:BB:CC:DD:EE:01 \
          --exclude-mac aa:bb:cc:dd:ee:02 --no-dns-names --user lanwatch --group lanwatch \
-         --log-level debug",
+         --log-level debug --allow-scraper 127.0.0.0/8 --allow-scraper ::1 \
+         --allow-scraper 192.168.1.1 --state-file /tmp/lanwatch/state.json",
     );
     assert_eq!(argv.unwrap(), expected);
     assert_eq!(
@@ -193,6 +207,7 @@ fn jail_runs_the_user_with_only_cap_net_raw_and_no_new_privileges() {
             "procd_add_jail_mount /etc/group",
             "procd_add_jail_mount /etc/config/firewall",
             "procd_add_jail_mount /etc/lanwatch/protocols",
+            "procd_add_jail_mount_rw /tmp/lanwatch",
             "procd_set_param capabilities /etc/capabilities/lanwatch.json",
             "procd_set_param user lanwatch",
             "procd_set_param group lanwatch",
@@ -245,7 +260,7 @@ fn triggers_reload_on_config_and_network_changes() {
 }
 
 /// Configurations on which the init script and check-config must agree.
-const AGREEING: [(&str, &str); 6] = [
+const AGREEING: [(&str, &str); 9] = [
     ("empty", "config lanwatch 'main'\n"),
     (
         "devices",
@@ -266,6 +281,18 @@ const AGREEING: [(&str, &str); 6] = [
     (
         "not-a-bridge",
         "config lanwatch 'main'\n\toption network 'wan'\n\toption export_dns_names 'on'\n\toption enabled 'yes'\n",
+    ),
+    (
+        "access",
+        "config lanwatch 'main'\n\tlist allow_scraper '192.168.1.10'\n\tlist allow_scraper 'fd00::/64'\n\toption web_config '/etc/lanwatch/web.yml'\n\toption state_file '/etc/lanwatch/state/state.json'\n\toption state_interval '60'\n\toption listen_address '::1'\n",
+    ),
+    (
+        "login",
+        "config lanwatch 'main'\n\toption allow_scraper '10.0.0.0/8'\n\toption web_user 'prometheus'\n\toption web_password 'it''s a secret'\n",
+    ),
+    (
+        "both-logins",
+        "config lanwatch 'main'\n\toption web_config '/etc/lanwatch/web.yml'\n\toption web_user 'prometheus'\n\toption web_password 'secret'\n\toption listen_address '127.0.0.1'\n",
     ),
 ];
 
@@ -378,23 +405,184 @@ fn feed_json_files_parse() {
 #[test]
 fn luci_views_parse_and_extend_view() {
     require_tool("node", "nodejs");
-    let mut views = Vec::new();
-    feed_files(&root_dir().join("openwrt-feed/luci"), "js", &mut views);
+    let mut scripts = Vec::new();
+    feed_files(&root_dir().join("openwrt-feed/luci"), "js", &mut scripts);
+    let views: Vec<&PathBuf> = scripts
+        .iter()
+        .filter(|p| p.parent().is_some_and(|d| d.ends_with("view/lanwatch")))
+        .collect();
     assert_eq!(views.len(), 2, "clients and settings: {views:?}");
-    for view in views {
+    for script in &scripts {
         let out = Command::new("node")
             .arg("--check")
-            .arg(&view)
+            .arg(script)
             .output()
             .unwrap();
         assert!(
             out.status.success(),
             "{}: {}",
-            view.display(),
+            script.display(),
             String::from_utf8_lossy(&out.stderr)
         );
-        let text = fs::read_to_string(&view).unwrap();
+    }
+    for view in views {
+        let text = fs::read_to_string(view).unwrap();
         assert!(text.contains("'require view';"), "{}", view.display());
         assert!(text.contains("return view.extend({"), "{}", view.display());
     }
+}
+
+/// `id -u NAME` / `id -g NAME`: the account as the system knows it.
+fn id(flag: &str, name: &str) -> u32 {
+    let out = Command::new("id").args([flag, name]).output().unwrap();
+    assert!(out.status.success(), "id {flag} {name}");
+    String::from_utf8_lossy(&out.stdout).trim().parse().unwrap()
+}
+
+#[test]
+fn web_login_becomes_a_private_web_config_of_the_user_that_the_daemon_accepts() {
+    use std::os::unix::fs::MetadataExt;
+    require_tool("htpasswd", "apache2-utils");
+    require_tool("curl", "curl");
+    let password = "s3cret pass'word";
+    let config = "config lanwatch 'main'\n\toption listen_interface 'loopback'\n\
+                  \toption listen_port '19620'\n\toption user 'nobody'\n\toption group 'nogroup'\n\
+                  \toption web_user 'prometheus'\n\toption web_password 's3cret pass'\\''word'\n";
+    let root = Root::new("web-login", config, true);
+    let (argv, log, ok) = root.run_init("start_service");
+    assert!(ok, "start_service failed");
+    let argv = argv.unwrap();
+    assert!(
+        argv.windows(2)
+            .any(|w| w == ["--web-config", "/var/run/lanwatch/web.yml"]),
+        "{argv:?}"
+    );
+    assert_eq!(root.check_config().unwrap(), argv, "check-config agrees");
+    assert!(!argv.iter().chain(&log).any(|a| a.contains("s3cret")));
+    assert!(log.contains(&"procd_add_jail_mount /var/run/lanwatch/web.yml".to_string()));
+
+    let dir = root.0.join("var/run/lanwatch");
+    let file = dir.join("web.yml");
+    let meta = fs::metadata(&file).expect("the web config is written");
+    assert_eq!(meta.mode() & 0o777, 0o600, "mode of {}", file.display());
+    assert_eq!(meta.uid(), id("-u", "nobody"), "owned by the user");
+    assert_eq!(meta.gid(), id("-g", "nobody"), "and the group");
+    let dir_meta = fs::metadata(&dir).unwrap();
+    assert_eq!(dir_meta.mode() & 0o777, 0o700);
+    assert_eq!(dir_meta.uid(), id("-u", "nobody"));
+
+    // The hash verifies the password with an independent implementation.
+    let text = fs::read_to_string(&file).unwrap();
+    let hash = text
+        .lines()
+        .find_map(|l| l.strip_prefix("  prometheus: "))
+        .unwrap_or_else(|| panic!("no user line in {text}"));
+    let htpasswd = root.0.join("htpasswd");
+    fs::write(&htpasswd, format!("prometheus:{hash}\n")).unwrap();
+    for (guess, right) in [(password, true), ("s3cret pass", false)] {
+        let status = Command::new("htpasswd")
+            .arg("-vb")
+            .arg(&htpasswd)
+            .args(["prometheus", guess])
+            .output()
+            .unwrap()
+            .status;
+        assert_eq!(status.success(), right, "htpasswd -v with {guess:?}");
+    }
+
+    // The daemon takes the file, and only the right login gets in.
+    let daemon =
+        daemon::Daemon::start("127.0.0.1:19620", &["--web-config", file.to_str().unwrap()]);
+    let (status, body) = daemon.curl("/api/v1/health", Some(&format!("prometheus:{password}")));
+    assert_eq!(status, 200, "{body}");
+    assert_eq!(
+        daemon
+            .curl("/api/v1/health", Some("prometheus:s3cret pass"))
+            .0,
+        401
+    );
+    assert_eq!(daemon.curl("/api/v1/health", None).0, 401);
+}
+
+#[test]
+fn without_a_user_the_web_config_is_root_s_and_still_private() {
+    use std::os::unix::fs::MetadataExt;
+    let config = "config lanwatch 'main'\n\toption web_user 'p'\n\toption web_password 'x'\n";
+    let root = Root::new("web-root", config, true);
+    let (_, _, ok) = root.run_init("start_service");
+    assert!(ok);
+    let meta = fs::metadata(root.0.join("var/run/lanwatch/web.yml")).unwrap();
+    assert_eq!(meta.mode() & 0o777, 0o600);
+    assert_eq!(meta.uid(), id("-u", "root"));
+}
+
+#[test]
+fn web_config_wins_and_no_file_is_written() {
+    let root = Root::new("web-both", AGREEING[8].1, true);
+    let (argv, _, ok) = root.run_init("start_service");
+    assert!(ok);
+    let argv = argv.unwrap();
+    assert!(argv
+        .windows(2)
+        .any(|w| w == ["--web-config", "/etc/lanwatch/web.yml"]));
+    assert!(!root.0.join("var/run/lanwatch/web.yml").exists());
+}
+
+#[test]
+fn both_refuse_a_login_without_its_password() {
+    for (tag, config, message) in [
+        (
+            "no-password",
+            "config lanwatch 'main'\n\toption web_user 'prometheus'\n",
+            "option 'web_user' needs option 'web_password' too",
+        ),
+        (
+            "no-user",
+            "config lanwatch 'main'\n\toption web_password 'x'\n",
+            "option 'web_password' needs option 'web_user' too",
+        ),
+    ] {
+        let root = Root::new(tag, config, true);
+        let (argv, log, ok) = root.run_init("start_service");
+        assert!(!ok, "{tag}: the init script started it");
+        assert_eq!(argv, None, "{tag}");
+        assert!(log.is_empty(), "{tag}: {log:?}");
+        let err = root.check_config().unwrap_err();
+        assert!(err.contains(message), "{tag}: {err}");
+    }
+}
+
+#[test]
+fn the_default_state_file_is_on_tmpfs_in_a_directory_of_the_user() {
+    use std::os::unix::fs::MetadataExt;
+    let config = "config lanwatch 'main'\n\toption user 'nobody'\n\toption group 'nogroup'\n";
+    let root = Root::new("state-default", config, true);
+    let (argv, log, ok) = root.run_init("start_service");
+    assert!(ok);
+    let argv = argv.unwrap();
+    assert!(argv
+        .windows(2)
+        .any(|w| w == ["--state-file", "/tmp/lanwatch/state.json"]));
+    assert!(!argv.contains(&"--state-interval".to_string()));
+    let meta = fs::metadata(root.0.join("tmp/lanwatch")).unwrap();
+    assert_eq!(meta.mode() & 0o777, 0o700);
+    assert_eq!(meta.uid(), id("-u", "nobody"));
+    assert!(log.contains(&"procd_add_jail_mount_rw /tmp/lanwatch".to_string()));
+    assert_eq!(root.check_config().unwrap(), argv);
+}
+
+#[test]
+fn a_state_file_on_flash_gets_its_directory_and_interval() {
+    let config = "config lanwatch 'main'\n\toption state_file '/etc/lanwatch/state/state.json'\n\toption state_interval '60'\n";
+    let root = Root::new("state-flash", config, true);
+    let (argv, _, ok) = root.run_init("start_service");
+    assert!(ok);
+    let argv = argv.unwrap();
+    let tail = argv[argv.len() - 4..].join(" ");
+    assert_eq!(
+        tail,
+        "--state-file /etc/lanwatch/state/state.json --state-interval 60"
+    );
+    assert!(root.0.join("etc/lanwatch/state").is_dir());
+    assert!(!root.0.join("tmp/lanwatch").exists());
 }

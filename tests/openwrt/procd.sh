@@ -31,6 +31,7 @@ procd_open_instance() { procd_log "procd_open_instance $*"; }
 procd_close_instance() { procd_log "procd_close_instance"; }
 procd_add_jail() { procd_log "procd_add_jail $*"; }
 procd_add_jail_mount() { procd_log "procd_add_jail_mount $*"; }
+procd_add_jail_mount_rw() { procd_log "procd_add_jail_mount_rw $*"; }
 procd_add_reload_trigger() { procd_log "procd_add_reload_trigger $*"; }
 procd_add_reload_interface_trigger() { procd_log "procd_add_reload_interface_trigger $*"; }
 logger() { :; }
