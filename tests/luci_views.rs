@@ -5,7 +5,8 @@
 //! page's option names. Nothing else in the suite runs the views, so a view
 //! reading a field the API does not send would otherwise go unseen.
 //!
-//! Needs node 18 or later (Debian package `nodejs`); no npm packages.
+//! Needs node 18 or later (Debian package `nodejs`; no npm packages), and
+//! for one render in a real browser headless Chromium (Debian `chromium`).
 
 use std::path::{Path, PathBuf};
 use std::process::Command;
@@ -90,4 +91,9 @@ fn clients_page_puts_the_rows_in_the_table_as_text() {
 #[test]
 fn settings_page_declares_only_options_check_config_accepts() {
     node_test("settings.test.js");
+}
+
+#[test]
+fn clients_page_renders_in_headless_chromium() {
+    node_test("chromium.test.js");
 }
