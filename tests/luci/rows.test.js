@@ -306,3 +306,55 @@ test('every user-visible string goes through _() or N_()', () => {
 	const down = marked.page({ error: 'x' }, { error: 'x' });
 	assert.equal(down.notes[0].text, '«lanwatch: x»');
 });
+
+// What the page really receives: `lanwatch rpcd call clients|health` (the
+// rpcd exec plugin behind ubus luci.lanwatch) asking a daemon that serves
+// the replayed sample on 127.0.0.1:19700.
+test('the rpcd backend\'s documents give the rows of the replay\'s JSON', async () => {
+	const { spawn, spawnSync } = require('node:child_process');
+	const fs = require('node:fs');
+	const os = require('node:os');
+	const path = require('node:path');
+	const { ROOT, lanwatchBin } = require('./harness.js');
+	const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'lanwatch-rpcd-'));
+	const config = path.join(dir, 'lanwatch');
+	fs.writeFileSync(config,
+		"config lanwatch 'main'\n\toption listen_address '127.0.0.1'\n\toption listen_port '19700'\n");
+	const daemon = spawn(lanwatchBin(), ['replay', '--listen', '127.0.0.1:19700',
+		path.join(ROOT, 'samples/home-lan.pcap')], { stdio: ['ignore', 'ignore', 'pipe'] });
+	let stderr = '';
+	daemon.stderr.on('data', (d) => { stderr += d; });
+	const call = (method) => {
+		const run = spawnSync(lanwatchBin(), ['rpcd', '--config', config, 'call', method],
+			{ input: '{}', encoding: 'utf8' });
+		assert.equal(run.status, 0, run.stderr);
+		return JSON.parse(run.stdout);
+	};
+	try {
+		// The daemon serves while it replays: wait for the whole capture.
+		const replay = split(docs.get('samples/home-lan.pcap'));
+		const done = (h) => h.error === undefined &&
+			h.packets.accounted == replay.health.packets.accounted &&
+			h.last_packet_time == replay.health.last_packet_time;
+		let health = call('health');
+		for (let i = 0; i < 100 && !done(health); i++) {
+			assert.equal(daemon.exitCode, null, `the daemon exited:\n${stderr}`);
+			await new Promise((r) => setTimeout(r, 100));
+			health = call('health');
+		}
+		assert.ok(done(health), `the backend answers: ${JSON.stringify(health)}`);
+		const clients = call('clients');
+		const live = rows.page(clients, health);
+		assert.deepEqual(copy(live.notes), []);
+		assert.equal(live.rows.length, replay.clients.clients.length);
+		assert.deepEqual(copy(live.rows), copy(rows.clientRows(replay.clients, replay.health)));
+	}
+	finally {
+		if (daemon.exitCode === null && daemon.signalCode === null) {
+			const exited = new Promise((r) => daemon.once('exit', r));
+			daemon.kill('SIGTERM');
+			await exited;
+		}
+		fs.rmSync(dir, { recursive: true, force: true });
+	}
+});
