@@ -12,12 +12,6 @@ const path = require('node:path');
 const { spawnSync } = require('node:child_process');
 const { ROOT, Class, loadClass, untranslated, lanwatchBin } = require('./harness.js');
 
-// Options check-config accepts that the option table of docs/openwrt.md
-// does not list yet. Once the table lists one, the test below says to take
-// it off this list.
-const UNDOCUMENTED = ['allow_scraper', 'web_config', 'web_user', 'web_password', 'state_file',
-	'state_interval'];
-
 // The access and state options, added to the page with the service's.
 const ADDED = ['allow_scraper', 'web_config', 'web_user', 'web_password', 'state_file',
 	'state_interval'];
@@ -129,13 +123,8 @@ test('every option the form declares is an option of /etc/config/lanwatch', () =
 		assert.ok(!unknown.has(name), `check-config knows option ${name}`);
 
 	const documented = documentedOptions();
-	for (const name of names) {
-		if (UNDOCUMENTED.includes(name))
-			assert.ok(!documented.has(name),
-				`docs/openwrt.md lists ${name} now: take it off UNDOCUMENTED in tests/luci/settings.test.js`);
-		else
-			assert.ok(documented.has(name), `${name} is in the option table of docs/openwrt.md`);
-	}
+	for (const name of names)
+		assert.ok(documented.has(name), `${name} is in the option table of docs/openwrt.md`);
 });
 
 test('the access options have the fields they need', () => {
