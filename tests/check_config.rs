@@ -144,3 +144,97 @@ fn a_missing_file_is_named() {
         stderr(&out)
     );
 }
+
+#[test]
+fn access_login_and_state_are_shown_and_the_password_is_not() {
+    let config = Config::new(
+        "access",
+        "config lanwatch 'main'\n\tlist interface 'lan1'\n\tlist allow_scraper '192.168.1.10'\n\toption web_user 'prometheus'\n\toption web_password 'hunter2'\n",
+    );
+    let out = config.check(&[]);
+    assert!(out.status.success(), "{}", stderr(&out));
+    let text = String::from_utf8_lossy(&out.stdout);
+    assert!(
+        text.contains("scrapers:     127.0.0.0/8 ::1 192.168.1.1 (the router itself) 192.168.1.10 (option allow_scraper)\n"),
+        "{text}"
+    );
+    assert!(
+        text.contains("login:        user 'prometheus' (option web_user; the service writes its bcrypt hash to /var/run/lanwatch/web.yml)\n"),
+        "{text}"
+    );
+    assert!(
+        text.contains("state file:   /tmp/lanwatch/state.json (the default, on tmpfs: kept across restarts, not reboots)\n"),
+        "{text}"
+    );
+    assert!(
+        text.contains(" --allow-scraper 127.0.0.0/8 --allow-scraper ::1 --allow-scraper 192.168.1.1 --allow-scraper 192.168.1.10 --web-config /var/run/lanwatch/web.yml --state-file /tmp/lanwatch/state.json\n"),
+        "{text}"
+    );
+    assert!(!text.contains("hunter2"), "{text}");
+}
+
+#[test]
+fn web_config_and_web_user_together_say_which_wins() {
+    let config = Config::new(
+        "both-logins",
+        "config lanwatch 'main'\n\tlist interface 'lan1'\n\toption web_config '/etc/lanwatch/web.yml'\n\toption web_user 'prometheus'\n\toption web_password 'x'\n\toption state_file '/etc/lanwatch/state/state.json'\n",
+    );
+    let out = config.check(&[]);
+    assert!(out.status.success(), "{}", stderr(&out));
+    let text = String::from_utf8_lossy(&out.stdout);
+    assert!(
+        text.contains("note:         option web_config wins over web_user/web_password: the daemon uses /etc/lanwatch/web.yml as it is"),
+        "{text}"
+    );
+    assert!(
+        text.contains("login:        as /etc/lanwatch/web.yml says (option web_config)\n"),
+        "{text}"
+    );
+    assert!(
+        text.contains("state file:   /etc/lanwatch/state/state.json (option state_file)\n"),
+        "{text}"
+    );
+}
+
+#[test]
+fn hash_password_reads_stdin_and_prints_a_hash_htpasswd_verifies() {
+    use std::io::Write;
+    require_tool("htpasswd", "apache2-utils");
+    let mut child = Command::new(env!("CARGO_BIN_EXE_lanwatch"))
+        .args(["hash-password", "--cost", "5"])
+        .stdin(std::process::Stdio::piped())
+        .stdout(std::process::Stdio::piped())
+        .spawn()
+        .unwrap();
+    child
+        .stdin
+        .take()
+        .unwrap()
+        .write_all(b"pass word\n")
+        .unwrap();
+    let out = child.wait_with_output().unwrap();
+    assert!(out.status.success());
+    let hash = String::from_utf8_lossy(&out.stdout).trim().to_string();
+    assert!(hash.starts_with("$2y$05$"), "{hash}");
+    let config = Config::new("htpasswd", "");
+    let file = config.0.with_file_name("htpasswd");
+    fs::write(&file, format!("u:{hash}\n")).unwrap();
+    for (guess, right) in [("pass word", true), ("pass word\n", false), ("pass", false)] {
+        let ok = Command::new("htpasswd")
+            .arg("-vb")
+            .arg(&file)
+            .args(["u", guess])
+            .output()
+            .unwrap()
+            .status
+            .success();
+        assert_eq!(ok, right, "{guess:?}");
+    }
+    let empty = Command::new(env!("CARGO_BIN_EXE_lanwatch"))
+        .arg("hash-password")
+        .stdin(std::process::Stdio::null())
+        .output()
+        .unwrap();
+    assert_eq!(empty.status.code(), Some(1));
+    assert_eq!(stderr(&empty), "lanwatch: no password on stdin\n");
+}
