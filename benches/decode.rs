@@ -26,7 +26,7 @@ use common::frames::{home_mix, real_capture, real_mix, Mix};
 fn decode_all(frames: &Mix) -> u64 {
     let mut ip_len_total = 0u64;
     for f in frames.iter() {
-        if let Ok(decoded) = decode_frame(f.link, black_box(f.data)) {
+        if let Ok(decoded) = decode_frame(f.link, black_box(f.data), f.wire_len) {
             if let Network::Ip(ip) = decoded.network {
                 ip_len_total = ip_len_total.wrapping_add(u64::from(ip.ip_len));
             }
@@ -51,17 +51,19 @@ fn decode(c: &mut Criterion) {
 fn dns_messages(frames: &Mix) -> Vec<Vec<u8>> {
     frames
         .iter()
-        .filter_map(|f| match decode_frame(f.link, f.data).ok()?.network {
-            Network::Ip(ip) => match ip.transport {
-                Transport::Udp { src_port, dst_port }
-                    if [53, 5353].contains(&src_port) || [53, 5353].contains(&dst_port) =>
-                {
-                    Some(ip.payload.to_vec())
-                }
+        .filter_map(
+            |f| match decode_frame(f.link, f.data, f.wire_len).ok()?.network {
+                Network::Ip(ip) => match ip.transport {
+                    Transport::Udp { src_port, dst_port }
+                        if [53, 5353].contains(&src_port) || [53, 5353].contains(&dst_port) =>
+                    {
+                        Some(ip.payload.to_vec())
+                    }
+                    _ => None,
+                },
                 _ => None,
             },
-            _ => None,
-        })
+        )
         .collect()
 }
 

@@ -45,7 +45,12 @@ still says how many bytes were sent (DESIGN.md), so it is accounted; only a fram
 ends inside those headers although nothing was cut (tshark's malformed exception) is.
 That frame's protocol is then unknown (the last next-header tshark could read).
   * the IPv4 header length is below 20 bytes, or the total length is below the header
-    length (including a total length of 0).
+    length (including a total length of 0);
+  * the outer header's length (IPv4 total length, IPv6 40 + payload length) is more than
+    the frame carried on the wire after its link-layer headers: frame.len (or the
+    captured length, if a damaged record says less) minus the bytes of the layers
+    tshark lists before it (LINK_HEADER_BYTES). A frame cut by the snaplen still counts
+    its length as long as the wire carried it.
 Malformed content above IP (a bad UDP length, a broken DNS message) is not malformed
 for accounting: the IP header still says who sent how many bytes to whom.
 
@@ -221,6 +226,8 @@ IPV6_EXT_NXT_FIELD = {
 FIELDS = [
     "frame.time_epoch",
     "frame.protocols",
+    "frame.len",
+    "frame.cap_len",
     "eth.src",
     "eth.dst",
     "sll.src.eth",
@@ -277,6 +284,12 @@ TSHARK_PREFS = [
     "-o", "ipv6.defragment:FALSE",
     "-o", "tcp.desegment_tcp_streams:TRUE",
 ]
+
+# Bytes of each layer tshark may list before the outer IP header (frame.protocols).
+# "ethertype" is tshark's pseudo-layer for the EtherType dispatch (no bytes of its own);
+# a PPPoE session header is 6 bytes and PPP's protocol field 2.
+LINK_HEADER_BYTES = {"eth": 14, "ethertype": 0, "vlan": 4, "ieee8021ad": 4, "pppoes": 6, "ppp": 2,
+                     "sll": 16, "sll2": 20, "null": 4, "raw": 0}
 
 MALFORMED_IP_RE = re.compile(r"\[(Malformed Packet|Packet size limited during capture): IPv[46]")
 
@@ -625,7 +638,7 @@ class Accounting:
         pkt = self.parse_ip(row, layers[ip_layer])
         self.last_flow = None  # the bandwidth flow this frame belongs to, if any
         self.last_side = None  # (client key, direction) of that flow
-        if pkt is None or outer_broken:
+        if pkt is None or outer_broken or self.beyond_wire(row, layers[:ip_layer], pkt[2]):
             self.outcomes["malformed"] += 1
             return
         (src, dst, length, proto, frag, sport, dport, tcp_flags, icmp_type) = pkt
@@ -690,6 +703,17 @@ class Accounting:
         if self.last_flow is not None and self.last_flow.name is not None:
             key, direction = self.last_side
             self.client(key).domain(self.last_flow.name)[direction + "_bytes"] += length
+
+    @staticmethod
+    def beyond_wire(row, link_layers, length):
+        """Whether an IP length claims more than the wire carried after the link layers.
+
+        Link layers of unknown size are given the benefit of the doubt (never beyond).
+        """
+        if any(layer not in LINK_HEADER_BYTES for layer in link_layers):
+            return False
+        wire = max(to_int(first(row, "frame.len")) or 0, to_int(first(row, "frame.cap_len")) or 0)
+        return length > wire - sum(LINK_HEADER_BYTES[layer] for layer in link_layers)
 
     def parse_ip(self, row, kind):
         """Outer IP header -> (src, dst, bytes, proto, frag, sport, dport, tcp_flags, icmp_type).

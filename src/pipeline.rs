@@ -1,6 +1,8 @@
 //! capture → decode → track, the same loop for live capture and replay.
 //!
-//! The worker owns the tracker and is its only writer. Between frames it
+//! The worker decodes each frame (`decode_frame` gets the frame's length
+//! on the wire and decides what is malformed) and hands the tracker the
+//! result. It owns the tracker and is its only writer. Between frames it
 //! checks (one relaxed atomic load) whether a reader wants a fresh snapshot
 //! and whether it has been told to stop; kernel counters are refreshed when
 //! the source is idle and every few thousand frames.
@@ -9,6 +11,7 @@ use std::time::{SystemTime, UNIX_EPOCH};
 
 use crate::capture::offload::OffloadCell;
 use crate::capture::{CaptureError, Next, Source};
+use crate::decode::decode_frame;
 use crate::export::prometheus;
 use crate::shutdown::Shutdown;
 use crate::state::StateSaver;
@@ -74,7 +77,8 @@ impl<'a> Worker<'a> {
         loop {
             match source.next_frame()? {
                 Next::Frame(frame) => {
-                    self.tracker.process_frame(&frame);
+                    let decoded = decode_frame(frame.link, frame.data, frame.wire_len);
+                    self.tracker.process_result(frame.ts_nanos, &decoded);
                     self.frames = self.frames.wrapping_add(1);
                     if self.frames % STATS_EVERY_FRAMES == 0 {
                         self.refresh_source_stats(source);

@@ -294,7 +294,7 @@ fn replay(path: &Path, identities: &mut Identities) -> Vec<(u32, AddressBinding)
             Next::Idle => continue,
         };
         number += 1;
-        let Ok(decoded) = decode_frame(frame.link, frame.data) else {
+        let Ok(decoded) = decode_frame(frame.link, frame.data, frame.wire_len) else {
             continue;
         };
         match decoded.network {

@@ -23,7 +23,11 @@ fuzz_target!(|data: &[u8]| {
         return;
     };
     let link = LINK_TYPES[usize::from(selector) % LINK_TYPES.len()];
-    let ours = decode_frame(link, frame);
+    // Whole as captured (the wire-length rule applies) it must not panic;
+    // the differential compares the parse alone (no wire length to hold
+    // against the headers, as etherparse has none).
+    let _ = decode_frame(link, frame, u32::try_from(frame.len()).unwrap_or(u32::MAX));
+    let ours = decode_frame(link, frame, u32::MAX);
 
     let theirs = match link {
         LinkType::Ethernet => LaxSlicedPacket::from_ethernet(frame).ok(),

@@ -117,7 +117,8 @@ pub(super) fn decode(data: &[u8]) -> Result<Option<ArpPacket>, DecodeError> {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::decode::{decode_frame, LinkType, Network};
+    use crate::decode::fixtures::decode_whole;
+    use crate::decode::{LinkType, Network};
 
     /// ndpi/iphone.pcap frame 37: c4:61:8b:35:82:a9 → ff:ff:ff:ff:ff:ff ARP 42 Who has 192.168.2.17? (ARP Probe)
     static ARP_PROBE: [u8; 42] = [
@@ -139,7 +140,7 @@ mod tests {
 
     #[test]
     fn probe_has_an_unspecified_sender_address() {
-        let decoded = decode_frame(LinkType::Ethernet, &ARP_PROBE).unwrap();
+        let decoded = decode_whole(LinkType::Ethernet, &ARP_PROBE).unwrap();
         assert_eq!(
             decoded.network,
             Network::Arp(ArpPacket {
@@ -166,7 +167,7 @@ mod tests {
     fn arp_for_other_hardware_is_not_decoded() {
         let mut ieee802 = ARP_REPLY;
         ieee802[15] = 6; // htype 6: IEEE 802 networks
-        let decoded = decode_frame(LinkType::Ethernet, &ieee802).unwrap();
+        let decoded = decode_whole(LinkType::Ethernet, &ieee802).unwrap();
         assert_eq!(decoded.network, Network::Other { ethertype: 0x0806 });
     }
 
@@ -175,7 +176,7 @@ mod tests {
         let mut bad = ARP_REPLY;
         bad[14 + 4] = 8;
         assert!(matches!(
-            decode_frame(LinkType::Ethernet, &bad),
+            decode_whole(LinkType::Ethernet, &bad),
             Err(DecodeError::Malformed(Layer::Arp, _))
         ));
     }
@@ -183,11 +184,11 @@ mod tests {
     #[test]
     fn arp_cut_short_is_truncated() {
         assert_eq!(
-            decode_frame(LinkType::Ethernet, &ARP_REPLY[..14 + 27]),
+            decode_whole(LinkType::Ethernet, &ARP_REPLY[..14 + 27]),
             Err(DecodeError::Truncated(Layer::Arp))
         );
         assert_eq!(
-            decode_frame(LinkType::Ethernet, &ARP_REPLY[..14 + 7]),
+            decode_whole(LinkType::Ethernet, &ARP_REPLY[..14 + 7]),
             Err(DecodeError::Truncated(Layer::Arp))
         );
     }

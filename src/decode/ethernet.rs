@@ -8,7 +8,9 @@
 //! Linux cooked captures reuse the same walk: libpcap puts the tags the
 //! kernel had moved into metadata back after the cooked header.
 
-use super::{read_array, read_u16, read_u8, tail, DecodeError, Decoded, Layer, LinkInfo, Mac};
+use super::{
+    read_array, read_u16, read_u8, tail, wire_after, DecodeError, Decoded, Layer, LinkInfo, Mac,
+};
 
 /// EtherType values lanwatch dispatches on.
 pub mod ethertype {
@@ -238,8 +240,9 @@ impl<'a> PppoeSession<'a> {
     }
 }
 
-/// Decodes an Ethernet II frame and everything in it.
-pub(super) fn decode(data: &[u8]) -> Result<Decoded<'_>, DecodeError> {
+/// Decodes an Ethernet II frame and everything in it; `wire` bytes of it
+/// were on the wire.
+pub(super) fn decode(data: &[u8], wire: usize) -> Result<Decoded<'_>, DecodeError> {
     let frame = Frame::new_checked(data)?;
     let mut link = LinkInfo {
         src_mac: Some(frame.src_addr()),
@@ -249,7 +252,7 @@ pub(super) fn decode(data: &[u8]) -> Result<Decoded<'_>, DecodeError> {
     let (ethertype, payload) = strip_encapsulation(frame.ethertype(), frame.payload(), &mut link)?;
     Ok(Decoded {
         link,
-        network: super::decode_network(ethertype, payload)?,
+        network: super::decode_network(ethertype, payload, wire_after(data, payload, wire))?,
     })
 }
 
@@ -288,7 +291,8 @@ pub(super) fn strip_encapsulation<'a>(
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::decode::{decode_frame, LinkType, Network, TcpFlags, Transport};
+    use crate::decode::fixtures::decode_whole;
+    use crate::decode::{LinkType, Network, TcpFlags, Transport};
     use std::net::IpAddr;
 
     /// arkime/twovlan.pcap frame 3: 10.0.0.1 → 10.0.0.2 TCP 74 54422 → 80 [ACK] Seq=1 Ack=1 Win=29312 Len=0 TSval=1057156626 TSecr=2267904538
@@ -357,7 +361,7 @@ mod tests {
 
     #[test]
     fn qinq_reports_the_inner_vlan_and_two_tags() {
-        let decoded = decode_frame(LinkType::Ethernet, &QINQ_TCP_ACK).unwrap();
+        let decoded = decode_whole(LinkType::Ethernet, &QINQ_TCP_ACK).unwrap();
         assert_eq!(decoded.link.src_mac, Some(mac("00:0c:29:c1:2d:24")));
         assert_eq!(decoded.link.dst_mac, Some(mac("00:09:0f:db:f4:3e")));
         assert_eq!(decoded.link.vlan, Some(200));
@@ -389,7 +393,7 @@ mod tests {
 
     #[test]
     fn service_tag_then_customer_tag_is_qinq() {
-        let decoded = decode_frame(LinkType::Ethernet, &DOT1AD_ICMP_ECHO).unwrap();
+        let decoded = decode_whole(LinkType::Ethernet, &DOT1AD_ICMP_ECHO).unwrap();
         assert_eq!(decoded.link.vlan, Some(30));
         assert_eq!(decoded.link.vlan_depth, 2);
         let Network::Ip(packet) = decoded.network else {
@@ -408,7 +412,7 @@ mod tests {
 
     #[test]
     fn priority_tag_reports_vlan_zero() {
-        let decoded = decode_frame(LinkType::Ethernet, &PRIORITY_TAGGED_SYN_ACK).unwrap();
+        let decoded = decode_whole(LinkType::Ethernet, &PRIORITY_TAGGED_SYN_ACK).unwrap();
         assert_eq!(decoded.link.vlan, Some(0));
         assert_eq!(decoded.link.vlan_depth, 1);
         let tag = VlanTag::new_checked(&PRIORITY_TAGGED_SYN_ACK[HEADER_LEN..]).unwrap();
@@ -429,7 +433,7 @@ mod tests {
 
     #[test]
     fn pppoe_inside_qinq_carries_the_ip_packet() {
-        let decoded = decode_frame(LinkType::Ethernet, &QINQ_PPPOE_DNS_QUERY).unwrap();
+        let decoded = decode_whole(LinkType::Ethernet, &QINQ_PPPOE_DNS_QUERY).unwrap();
         assert_eq!(decoded.link.vlan, Some(785));
         assert_eq!(decoded.link.vlan_depth, 2);
         let Network::Ip(packet) = decoded.network else {
@@ -462,7 +466,7 @@ mod tests {
 
     #[test]
     fn untagged_pppoe_session_carries_ipv4() {
-        let decoded = decode_frame(LinkType::Ethernet, &PPPOE_TCP_ACK).unwrap();
+        let decoded = decode_whole(LinkType::Ethernet, &PPPOE_TCP_ACK).unwrap();
         assert_eq!((decoded.link.vlan, decoded.link.vlan_depth), (None, 0));
         let session = PppoeSession::new_checked(&PPPOE_TCP_ACK[HEADER_LEN..]).unwrap();
         assert_eq!((session.session_id(), session.length()), (0x069d, 42));
@@ -491,8 +495,8 @@ mod tests {
         compressed.extend_from_slice(&PPPOE_TCP_ACK[21..]);
         let session = PppoeSession::new_checked(&compressed[HEADER_LEN..]).unwrap();
         assert_eq!(session.ppp_protocol(), ppp_protocol::IPV4);
-        let compressed = decode_frame(LinkType::Ethernet, &compressed).unwrap();
-        let full = decode_frame(LinkType::Ethernet, &PPPOE_TCP_ACK).unwrap();
+        let compressed = decode_whole(LinkType::Ethernet, &compressed).unwrap();
+        let full = decode_whole(LinkType::Ethernet, &PPPOE_TCP_ACK).unwrap();
         assert_eq!(compressed, full);
     }
 
@@ -500,7 +504,7 @@ mod tests {
     fn pppoe_control_protocols_are_not_ip() {
         let mut lcp = PPPOE_TCP_ACK;
         lcp[20..22].copy_from_slice(&[0xc0, 0x21]);
-        let decoded = decode_frame(LinkType::Ethernet, &lcp).unwrap();
+        let decoded = decode_whole(LinkType::Ethernet, &lcp).unwrap();
         assert_eq!(
             decoded.network,
             Network::Other {
@@ -514,7 +518,7 @@ mod tests {
         let mut bad = PPPOE_TCP_ACK;
         bad[HEADER_LEN] = 0x21;
         assert!(matches!(
-            decode_frame(LinkType::Ethernet, &bad),
+            decode_whole(LinkType::Ethernet, &bad),
             Err(DecodeError::Malformed(Layer::Pppoe, _))
         ));
     }
@@ -524,7 +528,7 @@ mod tests {
         let mut bad = PPPOE_TCP_ACK;
         bad[HEADER_LEN + 1] = 0x09; // PADI
         assert!(matches!(
-            decode_frame(LinkType::Ethernet, &bad),
+            decode_whole(LinkType::Ethernet, &bad),
             Err(DecodeError::Malformed(Layer::Pppoe, _))
         ));
     }
@@ -532,7 +536,7 @@ mod tests {
     #[test]
     fn pppoe_cut_before_the_ppp_protocol_is_truncated() {
         assert_eq!(
-            decode_frame(LinkType::Ethernet, &PPPOE_TCP_ACK[..HEADER_LEN + 7]),
+            decode_whole(LinkType::Ethernet, &PPPOE_TCP_ACK[..HEADER_LEN + 7]),
             Err(DecodeError::Truncated(Layer::Pppoe))
         );
     }
@@ -540,11 +544,11 @@ mod tests {
     #[test]
     fn frame_shorter_than_the_ethernet_header_is_truncated() {
         assert_eq!(
-            decode_frame(LinkType::Ethernet, &QINQ_TCP_ACK[..13]),
+            decode_whole(LinkType::Ethernet, &QINQ_TCP_ACK[..13]),
             Err(DecodeError::Truncated(Layer::Link))
         );
         assert_eq!(
-            decode_frame(LinkType::Ethernet, &[]),
+            decode_whole(LinkType::Ethernet, &[]),
             Err(DecodeError::Truncated(Layer::Link))
         );
     }
@@ -552,7 +556,7 @@ mod tests {
     #[test]
     fn frame_cut_inside_a_vlan_tag_is_truncated() {
         assert_eq!(
-            decode_frame(LinkType::Ethernet, &QINQ_TCP_ACK[..16]),
+            decode_whole(LinkType::Ethernet, &QINQ_TCP_ACK[..16]),
             Err(DecodeError::Truncated(Layer::Vlan))
         );
     }
@@ -560,7 +564,7 @@ mod tests {
     #[test]
     fn frame_cut_inside_the_ip_header_is_truncated() {
         assert_eq!(
-            decode_frame(LinkType::Ethernet, &QINQ_TCP_ACK[..40]),
+            decode_whole(LinkType::Ethernet, &QINQ_TCP_ACK[..40]),
             Err(DecodeError::Truncated(Layer::Ipv4))
         );
     }
@@ -578,7 +582,7 @@ mod tests {
     #[test]
     fn eight_stacked_tags_are_walked() {
         let frame = tagged(8);
-        let decoded = decode_frame(LinkType::Ethernet, &frame).unwrap();
+        let decoded = decode_whole(LinkType::Ethernet, &frame).unwrap();
         assert_eq!((decoded.link.vlan, decoded.link.vlan_depth), (Some(8), 8));
         assert_eq!(decoded.network, Network::Other { ethertype: 0x88cc });
     }
@@ -586,7 +590,7 @@ mod tests {
     #[test]
     fn more_than_eight_stacked_tags_are_malformed() {
         assert!(matches!(
-            decode_frame(LinkType::Ethernet, &tagged(9)),
+            decode_whole(LinkType::Ethernet, &tagged(9)),
             Err(DecodeError::Malformed(Layer::Vlan, _))
         ));
     }
@@ -597,7 +601,7 @@ mod tests {
         // (802.1AE, EtherType 0x88e5); lanwatch reports the EtherType.
         let mut macsec = PPPOE_TCP_ACK;
         macsec[12..14].copy_from_slice(&[0x88, 0xe5]);
-        let decoded = decode_frame(LinkType::Ethernet, &macsec).unwrap();
+        let decoded = decode_whole(LinkType::Ethernet, &macsec).unwrap();
         assert_eq!(decoded.network, Network::Other { ethertype: 0x88e5 });
     }
 
@@ -611,7 +615,7 @@ mod tests {
             &PPPOE_TCP_ACK,
         ] {
             for len in 0..=frame.len() {
-                let _ = decode_frame(LinkType::Ethernet, &frame[..len]);
+                let _ = decode_whole(LinkType::Ethernet, &frame[..len]);
             }
         }
     }

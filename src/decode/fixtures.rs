@@ -30,3 +30,12 @@ pub(crate) const MUD_REQUEST: &str = concat!(
     "371001792103060c0f1c2a33363a3b646577",
     "ff"
 );
+
+/// Decodes a frame that was captured whole (its wire length is what was
+/// captured).
+pub(crate) fn decode_whole(
+    link: super::LinkType,
+    data: &[u8],
+) -> Result<super::Decoded<'_>, super::DecodeError> {
+    super::decode_frame(link, data, u32::try_from(data.len()).unwrap())
+}

@@ -5,7 +5,9 @@
 //! insists on the fixed 20-byte header and on lengths that agree with each
 //! other (version 4, IHL ≥ 5, total length ≥ header length). It does not
 //! insist on the options or payload being captured: a snaplen may cut them,
-//! and the packet still counts in full, with an opaque transport.
+//! and the packet still counts in full, with an opaque transport. What it
+//! claims must have been sent, though: a total length longer than the frame
+//! was on the wire is malformed (see `decode_frame`).
 
 use std::net::{IpAddr, Ipv4Addr};
 
@@ -166,9 +168,16 @@ impl<'a> Packet<'a> {
     }
 }
 
-/// Decodes an IPv4 packet and its transport header.
-pub(super) fn decode(data: &[u8]) -> Result<IpPacket<'_>, DecodeError> {
+/// Decodes an IPv4 packet and its transport header; `on_wire` bytes from
+/// its first on were on the wire, and its total length must fit in them.
+pub(super) fn decode(data: &[u8], on_wire: usize) -> Result<IpPacket<'_>, DecodeError> {
     let packet = Packet::new_checked(data)?;
+    if usize::from(packet.total_len()) > on_wire {
+        return Err(DecodeError::Malformed(
+            Layer::Ipv4,
+            "total length longer than the frame on the wire",
+        ));
+    }
     let mut ip = IpPacket {
         src: IpAddr::V4(packet.src_addr()),
         dst: IpAddr::V4(packet.dst_addr()),
@@ -211,7 +220,9 @@ pub(super) fn decode(data: &[u8]) -> Result<IpPacket<'_>, DecodeError> {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::decode::{decode_frame, Decoded, LinkType, Network, TcpFlags};
+    use crate::decode::decode_frame;
+    use crate::decode::fixtures::decode_whole;
+    use crate::decode::{Decoded, LinkType, Network, TcpFlags};
 
     /// zeek/mdns.pcap frame 5: 10.0.2.7 → 224.0.0.22 IGMPv3 54 Membership Report / Leave group 224.0.0.251
     static IGMP_WITH_ROUTER_ALERT: [u8; 54] = [
@@ -269,7 +280,19 @@ mod tests {
     const ETHERNET: usize = 14;
 
     fn ip_packet(frame: &[u8]) -> IpPacket<'_> {
-        match decode_frame(LinkType::Ethernet, frame) {
+        match decode_whole(LinkType::Ethernet, frame) {
+            Ok(Decoded {
+                network: Network::Ip(packet),
+                ..
+            }) => packet,
+            other => panic!("not IP: {other:?}"),
+        }
+    }
+
+    /// The IP packet of a frame that was `wire_len` bytes on the wire, of
+    /// which the snaplen kept `frame`.
+    fn ip_packet_cut(frame: &[u8], wire_len: u32) -> IpPacket<'_> {
+        match decode_frame(LinkType::Ethernet, frame, wire_len) {
             Ok(Decoded {
                 network: Network::Ip(packet),
                 ..
@@ -309,7 +332,7 @@ mod tests {
 
     #[test]
     fn options_cut_by_the_snaplen_still_count_the_total_length() {
-        let packet = ip_packet(&IGMP_WITH_ROUTER_ALERT[..ETHERNET + 22]);
+        let packet = ip_packet_cut(&IGMP_WITH_ROUTER_ALERT[..ETHERNET + 22], 54);
         assert_eq!(packet.ip_len, 40);
         assert_eq!(packet.protocol, 2);
         assert_eq!(packet.transport, Transport::Opaque);
@@ -318,7 +341,7 @@ mod tests {
 
     #[test]
     fn ip_len_is_the_total_length_not_the_captured_length() {
-        let packet = ip_packet(&SNAPLEN_CUT_FIRST_FRAGMENT);
+        let packet = ip_packet_cut(&SNAPLEN_CUT_FIRST_FRAGMENT, 14 + 1500);
         assert_eq!(packet.ip_len, 1500);
         assert_eq!(packet.fragment, Fragment::First { id: 0x3f54 });
         assert_eq!(
@@ -409,7 +432,7 @@ mod tests {
     #[test]
     fn fixed_header_cut_short_is_truncated() {
         assert_eq!(
-            decode_frame(LinkType::Ethernet, &TCP_SYN_WITH_OPTIONS[..ETHERNET + 19]),
+            decode_whole(LinkType::Ethernet, &TCP_SYN_WITH_OPTIONS[..ETHERNET + 19]),
             Err(DecodeError::Truncated(Layer::Ipv4))
         );
     }
@@ -419,7 +442,7 @@ mod tests {
         let mut bad = TCP_SYN_WITH_OPTIONS;
         bad[ETHERNET] = 0x65;
         assert_eq!(
-            decode_frame(LinkType::Ethernet, &bad),
+            decode_whole(LinkType::Ethernet, &bad),
             Err(DecodeError::Malformed(Layer::Ipv4, "version is not 4"))
         );
     }
@@ -429,7 +452,7 @@ mod tests {
         let mut bad = TCP_SYN_WITH_OPTIONS;
         bad[ETHERNET] = 0x44;
         assert_eq!(
-            decode_frame(LinkType::Ethernet, &bad),
+            decode_whole(LinkType::Ethernet, &bad),
             Err(DecodeError::Malformed(
                 Layer::Ipv4,
                 "header length below 20 bytes"
@@ -442,7 +465,7 @@ mod tests {
         let mut bad = IGMP_WITH_ROUTER_ALERT;
         bad[ETHERNET + 2..ETHERNET + 4].copy_from_slice(&23u16.to_be_bytes());
         assert_eq!(
-            decode_frame(LinkType::Ethernet, &bad),
+            decode_whole(LinkType::Ethernet, &bad),
             Err(DecodeError::Malformed(
                 Layer::Ipv4,
                 "total length shorter than the header"

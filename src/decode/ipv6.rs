@@ -10,8 +10,11 @@
 //! the next-header value the walk could not get past. ESP (50) and
 //! No Next Header (59) end the chain the same way, by design.
 //!
-//! A payload length of 0 is taken at face value (40 bytes accounted):
-//! jumbograms (RFC 2675) do not cross a home LAN.
+//! A payload length of 0 with a hop-by-hop Jumbo Payload option (RFC 2675)
+//! takes the option's length; without one it is taken at face value (40
+//! bytes accounted). Either length must fit in what the wire carried: a
+//! claim beyond it is malformed (see `decode_frame`), and so is a jumbo
+//! length below 65536, which RFC 2675 forbids.
 
 use std::net::{IpAddr, Ipv6Addr};
 
@@ -99,9 +102,35 @@ impl<'a> Packet<'a> {
     /// padding is left out).
     #[inline]
     pub fn payload(&self) -> &'a [u8] {
-        let end = HEADER_LEN.saturating_add(usize::from(self.payload_len()));
-        tail(head(self.buffer, end), HEADER_LEN)
+        self.payload_upto(usize::from(self.payload_len()))
     }
+
+    /// The captured bytes after the fixed header, never past `len` of them.
+    #[inline]
+    fn payload_upto(&self, len: usize) -> &'a [u8] {
+        tail(
+            head(self.buffer, HEADER_LEN.saturating_add(len)),
+            HEADER_LEN,
+        )
+    }
+
+    /// The Jumbo Payload option's length, for a payload length of 0 and a
+    /// hop-by-hop header (captured) that carries one.
+    #[inline]
+    pub fn jumbo_payload_len(&self) -> Option<u32> {
+        if self.payload_len() != 0 || self.next_header() != ip_protocol::HOP_BY_HOP {
+            return None;
+        }
+        OptionsHeader::new_checked(tail(self.buffer, HEADER_LEN))?.jumbo_payload_len()
+    }
+}
+
+/// The hop-by-hop Jumbo Payload option (RFC 2675 §2).
+mod jumbo {
+    pub const OPTION_TYPE: u8 = 0xc2;
+    pub const OPTION_LEN: u8 = 4;
+    /// The smallest length a jumbogram may declare.
+    pub const MIN_PAYLOAD_LEN: u32 = 65_536;
 }
 
 mod ext_field {
@@ -151,6 +180,27 @@ impl<'a> OptionsHeader<'a> {
     #[inline]
     pub fn payload(&self) -> &'a [u8] {
         tail(self.buffer, self.header_len)
+    }
+
+    /// The value of a Jumbo Payload option among the options, if any.
+    pub fn jumbo_payload_len(&self) -> Option<u32> {
+        let options = tail(head(self.buffer, self.header_len), 2);
+        let mut at = 0usize;
+        while let Some(&kind) = options.get(at) {
+            if kind == 0 {
+                // Pad1: a single byte.
+                at = at.saturating_add(1);
+                continue;
+            }
+            let len = *options.get(at.saturating_add(1))?;
+            if kind == jumbo::OPTION_TYPE && len == jumbo::OPTION_LEN {
+                let value = at.saturating_add(2);
+                return Some(read_u32(options, value..value.saturating_add(4)))
+                    .filter(|_| options.len() >= value.saturating_add(4));
+            }
+            at = at.saturating_add(2).saturating_add(usize::from(len));
+        }
+        None
     }
 }
 
@@ -239,22 +289,40 @@ impl<'a> AuthHeader<'a> {
     }
 }
 
-/// Decodes an IPv6 packet, its extension headers and transport header.
-pub(super) fn decode(data: &[u8]) -> Result<IpPacket<'_>, DecodeError> {
+/// Decodes an IPv6 packet, its extension headers and transport header;
+/// `on_wire` bytes from its first on were on the wire, and its length
+/// (40 + payload or jumbo payload length) must fit in them.
+pub(super) fn decode(data: &[u8], on_wire: usize) -> Result<IpPacket<'_>, DecodeError> {
     let packet = Packet::new_checked(data)?;
+    let payload_len = match packet.jumbo_payload_len() {
+        Some(len) if len < jumbo::MIN_PAYLOAD_LEN => {
+            return Err(DecodeError::Malformed(
+                Layer::Ipv6,
+                "jumbo payload length below 65536",
+            ))
+        }
+        Some(len) => usize::try_from(len).unwrap_or(usize::MAX),
+        None => usize::from(packet.payload_len()),
+    };
+    if HEADER_LEN.saturating_add(payload_len) > on_wire {
+        return Err(DecodeError::Malformed(
+            Layer::Ipv6,
+            "payload length longer than the frame on the wire",
+        ));
+    }
     let mut ip = IpPacket {
         src: IpAddr::V6(packet.src_addr()),
         dst: IpAddr::V6(packet.dst_addr()),
-        ip_len: u32::from(packet.payload_len()).saturating_add(HEADER_LEN as u32),
+        ip_len: u32::try_from(HEADER_LEN.saturating_add(payload_len)).unwrap_or(u32::MAX),
         protocol: packet.next_header(),
         fragment: Fragment::Whole,
         transport: Transport::Opaque,
-        payload: packet.payload(),
+        payload: packet.payload_upto(payload_len),
         headers_cut: false,
     };
     // Each header consumes its bytes from both; `captured` never exceeds
     // `declared`, so a header that fits the captured bytes fits the packet.
-    let mut declared = usize::from(packet.payload_len());
+    let mut declared = payload_len;
     let mut walked = 0;
     loop {
         let (next_header, header_len, rest) = match ip.protocol {
@@ -320,7 +388,9 @@ pub(super) fn decode(data: &[u8]) -> Result<IpPacket<'_>, DecodeError> {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::decode::{decode_frame, Decoded, LinkType, Network};
+    use crate::decode::decode_frame;
+    use crate::decode::fixtures::decode_whole;
+    use crate::decode::{Decoded, LinkType, Network};
 
     /// zeek/ipv6-hbh-routing0.pcap frame 1: 2001:4f8:4:7:2e0:81ff:fe52:ffff → 2001:78:1:32::2 DNS 113 [Malformed Packet]
     static HOP_BY_HOP_AND_ROUTING_DNS: [u8; 113] = [
@@ -453,7 +523,19 @@ mod tests {
     const ETHERNET: usize = 14;
 
     fn ip_packet(frame: &[u8]) -> IpPacket<'_> {
-        match decode_frame(LinkType::Ethernet, frame) {
+        match decode_whole(LinkType::Ethernet, frame) {
+            Ok(Decoded {
+                network: Network::Ip(packet),
+                ..
+            }) => packet,
+            other => panic!("not IP: {other:?}"),
+        }
+    }
+
+    /// The IP packet of a frame that was `wire_len` bytes on the wire, of
+    /// which the snaplen kept `frame`.
+    fn ip_packet_cut(frame: &[u8], wire_len: u32) -> IpPacket<'_> {
+        match decode_frame(LinkType::Ethernet, frame, wire_len) {
             Ok(Decoded {
                 network: Network::Ip(packet),
                 ..
@@ -499,7 +581,8 @@ mod tests {
 
     #[test]
     fn header_cut_inside_hop_by_hop_counts_the_payload_length() {
-        let packet = ip_packet(&CUT_INSIDE_HOP_BY_HOP);
+        // As if a snaplen had cut the 14 + 60 bytes its header announces.
+        let packet = ip_packet_cut(&CUT_INSIDE_HOP_BY_HOP, 14 + 60);
         assert_eq!(packet.ip_len, 40 + 20);
         assert_eq!(packet.protocol, ip_protocol::HOP_BY_HOP);
         assert_eq!(packet.transport, Transport::Opaque);
@@ -508,7 +591,7 @@ mod tests {
 
     #[test]
     fn first_fragment_gives_ports_and_the_ident() {
-        let packet = ip_packet(&IPV6_FIRST_FRAGMENT_CUT);
+        let packet = ip_packet_cut(&IPV6_FIRST_FRAGMENT_CUT, 1510);
         assert_eq!(packet.ip_len, 40 + 1456);
         assert_eq!(packet.fragment, Fragment::First { id: 0x247f_0cb3 });
         assert_eq!(packet.protocol, ip_protocol::UDP);
@@ -629,18 +712,35 @@ mod tests {
     }
 
     #[test]
-    fn extension_header_longer_than_the_packet_is_opaque() {
+    fn extension_header_longer_than_the_packet_is_malformed() {
         let mut bad = HOP_BY_HOP_AND_ROUTING_DNS;
         bad[ETHERNET + 40 + 1] = 200; // hop-by-hop of 1608 bytes
-        let packet = ip_packet(&bad);
+        assert!(matches!(
+            decode_whole(LinkType::Ethernet, &bad),
+            Err(DecodeError::Malformed(Layer::Ipv6, _))
+        ));
+        // Cut by a snaplen, the same bytes are only opaque: what follows
+        // the capture is unknown, the payload length still counts.
+        let packet = ip_packet_cut(&bad, 1500);
         assert_eq!(packet.ip_len, 40 + 59);
         assert_eq!(packet.transport, Transport::Opaque);
+        assert!(packet.headers_cut);
+    }
+
+    #[test]
+    fn a_frame_that_ends_inside_its_hop_by_hop_header_uncut_is_malformed() {
+        // zeek's ip6-ext-trunc.pcap frame 1 was 54 bytes on the wire: its
+        // payload length of 20 claims more than the wire carried.
+        assert!(matches!(
+            decode_whole(LinkType::Ethernet, &CUT_INSIDE_HOP_BY_HOP),
+            Err(DecodeError::Malformed(Layer::Ipv6, _))
+        ));
     }
 
     #[test]
     fn fixed_header_cut_short_is_truncated() {
         assert_eq!(
-            decode_frame(LinkType::Ethernet, &CUT_INSIDE_HOP_BY_HOP[..ETHERNET + 39]),
+            decode_whole(LinkType::Ethernet, &CUT_INSIDE_HOP_BY_HOP[..ETHERNET + 39]),
             Err(DecodeError::Truncated(Layer::Ipv6))
         );
     }
@@ -650,7 +750,7 @@ mod tests {
         let mut bad = ATOMIC_FRAGMENT;
         bad[ETHERNET] = 0x40;
         assert_eq!(
-            decode_frame(LinkType::Ethernet, &bad),
+            decode_whole(LinkType::Ethernet, &bad),
             Err(DecodeError::Malformed(Layer::Ipv6, "version is not 6"))
         );
     }
@@ -666,7 +766,7 @@ mod tests {
             &NINE_DESTINATION_OPTIONS,
         ] {
             for len in 0..=frame.len() {
-                let _ = decode_frame(LinkType::Ethernet, &frame[..len]);
+                let _ = decode_whole(LinkType::Ethernet, &frame[..len]);
             }
         }
     }

@@ -295,25 +295,65 @@ pub enum DecodeError {
 
 /// Decodes one captured frame. Never allocates, never panics.
 ///
-/// `data` is what was captured, which may be less than was on the wire;
-/// see the module documentation for what counts as an error.
+/// `data` is what was captured, `wire_len` how long the frame was on the
+/// wire (the capture's original length), which may be more. The IP
+/// header's length is what gets accounted, so it must fit in the frame:
+/// a frame cut by the snaplen still counts its IP length in full, but an
+/// IPv4 total length, IPv6 payload length or jumbo payload length that
+/// claims more than the wire carried after the link-layer headers is
+/// `Malformed` (a forged length would otherwise count 64 KiB per 60-byte
+/// frame). A frame that ends inside its IPv4 options or IPv6 extension
+/// headers is `Malformed` too unless the snaplen cut it. A `wire_len`
+/// below the captured length (a damaged record) counts as the captured
+/// length. See the module documentation for the other error cases.
 #[inline]
-pub fn decode_frame(link: LinkType, data: &[u8]) -> Result<Decoded<'_>, DecodeError> {
-    match link {
-        LinkType::Ethernet => ethernet::decode(data),
-        LinkType::LinuxSll => sll::decode_v1(data),
-        LinkType::LinuxSll2 => sll::decode_v2(data),
-        LinkType::RawIp => raw::decode_raw_ip(data),
-        LinkType::Null => raw::decode_null(data),
+pub fn decode_frame(
+    link: LinkType,
+    data: &[u8],
+    wire_len: u32,
+) -> Result<Decoded<'_>, DecodeError> {
+    let wire = usize::try_from(wire_len)
+        .unwrap_or(usize::MAX)
+        .max(data.len());
+    let decoded = match link {
+        LinkType::Ethernet => ethernet::decode(data, wire),
+        LinkType::LinuxSll => sll::decode_v1(data, wire),
+        LinkType::LinuxSll2 => sll::decode_v2(data, wire),
+        LinkType::RawIp => raw::decode_raw_ip(data, wire),
+        LinkType::Null => raw::decode_null(data, wire),
+    }?;
+    match decoded.network {
+        Network::Ip(ip) if ip.headers_cut && data.len() >= wire => Err(DecodeError::Malformed(
+            if ip.src.is_ipv4() {
+                Layer::Ipv4
+            } else {
+                Layer::Ipv6
+            },
+            "the frame ends inside the IP options or extension headers",
+        )),
+        _ => Ok(decoded),
     }
 }
 
-/// Decodes what an EtherType says follows the link layer.
+/// How many bytes the wire carried from the start of `rest` on, given that
+/// `wire` were carried from the start of `data` (`rest` is a tail of
+/// `data`: what is left after the link-layer headers).
 #[inline]
-fn decode_network(ethertype: u16, payload: &[u8]) -> Result<Network<'_>, DecodeError> {
+fn wire_after(data: &[u8], rest: &[u8], wire: usize) -> usize {
+    wire.saturating_sub(data.len().saturating_sub(rest.len()))
+}
+
+/// Decodes what an EtherType says follows the link layer; `on_wire` is how
+/// many bytes of it were on the wire (see [`decode_frame`]).
+#[inline]
+fn decode_network(
+    ethertype: u16,
+    payload: &[u8],
+    on_wire: usize,
+) -> Result<Network<'_>, DecodeError> {
     match ethertype {
-        ethernet::ethertype::IPV4 => ipv4::decode(payload).map(Network::Ip),
-        ethernet::ethertype::IPV6 => ipv6::decode(payload).map(Network::Ip),
+        ethernet::ethertype::IPV4 => ipv4::decode(payload, on_wire).map(Network::Ip),
+        ethernet::ethertype::IPV6 => ipv6::decode(payload, on_wire).map(Network::Ip),
         ethernet::ethertype::ARP => {
             Ok(arp::decode(payload)?.map_or(Network::Other { ethertype }, Network::Arp))
         }
@@ -456,6 +496,9 @@ impl serde::Serialize for Mac {
 mod partial_header_tests {
     use super::*;
 
+    /// The frames below were 14 + 60 bytes on the wire, cut by a snaplen.
+    const SNAPLEN_CUT_WIRE_LEN: u32 = 74;
+
     /// Ethernet + IPv4 (total length 60, TCP) + the first `tcp` bytes of a
     /// TCP SYN from port 51000 to 443.
     fn cut_tcp_frame(tcp: usize) -> Vec<u8> {
@@ -473,7 +516,10 @@ mod partial_header_tests {
     #[test]
     fn a_tcp_header_cut_after_the_flags_keeps_ports_and_flags() {
         let frame = cut_tcp_frame(18);
-        let Network::Ip(ip) = decode_frame(LinkType::Ethernet, &frame).unwrap().network else {
+        let Network::Ip(ip) = decode_frame(LinkType::Ethernet, &frame, SNAPLEN_CUT_WIRE_LEN)
+            .unwrap()
+            .network
+        else {
             panic!("IPv4 expected")
         };
         assert_eq!(
@@ -490,7 +536,10 @@ mod partial_header_tests {
     #[test]
     fn a_tcp_header_cut_before_the_flags_keeps_the_ports() {
         let frame = cut_tcp_frame(6);
-        let Network::Ip(ip) = decode_frame(LinkType::Ethernet, &frame).unwrap().network else {
+        let Network::Ip(ip) = decode_frame(LinkType::Ethernet, &frame, SNAPLEN_CUT_WIRE_LEN)
+            .unwrap()
+            .network
+        else {
             panic!("IPv4 expected")
         };
         assert_eq!(
@@ -506,9 +555,239 @@ mod partial_header_tests {
     #[test]
     fn fewer_than_four_tcp_bytes_are_opaque() {
         let frame = cut_tcp_frame(3);
-        let Network::Ip(ip) = decode_frame(LinkType::Ethernet, &frame).unwrap().network else {
+        let Network::Ip(ip) = decode_frame(LinkType::Ethernet, &frame, SNAPLEN_CUT_WIRE_LEN)
+            .unwrap()
+            .network
+        else {
             panic!("IPv4 expected")
         };
         assert_eq!(ip.transport, Transport::Opaque);
+    }
+}
+
+/// The rule that an IP header's length must fit in the frame on the wire
+/// (DESIGN.md: bytes are the IP-layer length, and a snaplen may cut a
+/// frame, but a header cannot claim more than was sent).
+#[cfg(test)]
+mod wire_length_tests {
+    use super::*;
+
+    const CLIENT: [u8; 6] = [0x02, 0, 0, 0, 0, 1];
+    const ROUTER: [u8; 6] = [0x02, 0, 0, 0, 0, 0xfe];
+
+    /// An IPv4 header (UDP, 192.168.1.2 → 198.51.100.7) claiming `total`.
+    fn ipv4_header(total: u16) -> Vec<u8> {
+        let t = total.to_be_bytes();
+        vec![
+            0x45, 0, t[0], t[1], 0, 1, 0, 0, 64, 17, 0, 0, 192, 168, 1, 2, 198, 51, 100, 7,
+        ]
+    }
+
+    /// IPv4 + a UDP header, then `captured` bytes of payload.
+    fn ipv4_udp(total: u16, captured: usize) -> Vec<u8> {
+        let mut p = ipv4_header(total);
+        let udp_len = total.saturating_sub(20).to_be_bytes();
+        p.extend_from_slice(&[0xc3, 0x50, 0x01, 0xbb, udp_len[0], udp_len[1], 0, 0]);
+        p.extend(std::iter::repeat(0x40).take(captured));
+        p
+    }
+
+    fn ethernet(ethertype: u16, payload: &[u8]) -> Vec<u8> {
+        let mut f = ROUTER.to_vec();
+        f.extend_from_slice(&CLIENT);
+        f.extend_from_slice(&ethertype.to_be_bytes());
+        f.extend_from_slice(payload);
+        f
+    }
+
+    fn ip_len(result: Result<Decoded<'_>, DecodeError>) -> u32 {
+        match result {
+            Ok(Decoded {
+                network: Network::Ip(ip),
+                ..
+            }) => ip.ip_len,
+            other => panic!("an IP packet expected, got {other:?}"),
+        }
+    }
+
+    fn is_malformed(result: Result<Decoded<'_>, DecodeError>, layer: Layer) -> bool {
+        matches!(result, Err(DecodeError::Malformed(l, _)) if l == layer)
+    }
+
+    #[test]
+    fn an_ipv4_total_length_beyond_the_wire_is_malformed() {
+        // 60 bytes on the wire claiming 65535: the forged-count attack.
+        let mut frame = ethernet(0x0800, &ipv4_udp(65535, 18));
+        frame.truncate(60);
+        assert!(is_malformed(
+            decode_frame(LinkType::Ethernet, &frame, 60),
+            Layer::Ipv4
+        ));
+        // One byte more than the wire carried is as malformed as 64 KiB.
+        let frame = ethernet(0x0800, &ipv4_udp(47, 18));
+        assert!(is_malformed(
+            decode_frame(LinkType::Ethernet, &frame, 60),
+            Layer::Ipv4
+        ));
+        // Exactly what the wire carried after the Ethernet header is fine.
+        let frame = ethernet(0x0800, &ipv4_udp(46, 18));
+        assert_eq!(ip_len(decode_frame(LinkType::Ethernet, &frame, 60)), 46);
+    }
+
+    #[test]
+    fn ethernet_padding_leaves_the_claim_below_the_wire() {
+        // A 28-byte IP packet padded to the 60-byte minimum frame.
+        let mut frame = ethernet(0x0800, &ipv4_udp(28, 0));
+        frame.resize(60, 0);
+        assert_eq!(ip_len(decode_frame(LinkType::Ethernet, &frame, 60)), 28);
+    }
+
+    #[test]
+    fn a_frame_cut_by_the_snaplen_counts_its_ip_length_in_full() {
+        // 1514 bytes on the wire, 96 captured: the IP length counts.
+        let frame = ethernet(0x0800, &ipv4_udp(1500, 54));
+        assert_eq!(frame.len(), 96);
+        assert_eq!(ip_len(decode_frame(LinkType::Ethernet, &frame, 1514)), 1500);
+        assert!(is_malformed(
+            decode_frame(LinkType::Ethernet, &frame, 1513),
+            Layer::Ipv4
+        ));
+    }
+
+    #[test]
+    fn a_wire_length_below_the_captured_length_counts_as_the_captured_length() {
+        let frame = ethernet(0x0800, &ipv4_udp(46, 18));
+        assert_eq!(ip_len(decode_frame(LinkType::Ethernet, &frame, 0)), 46);
+    }
+
+    #[test]
+    fn every_link_header_walked_is_taken_off_the_wire_length() {
+        let ip = ipv4_udp(100, 72);
+        // (link type, frame, the link-layer bytes before the IP header)
+        let mut vlan = ROUTER.to_vec();
+        vlan.extend_from_slice(&CLIENT);
+        vlan.extend_from_slice(&[0x88, 0xa8, 0, 10, 0x81, 0, 0, 20, 0x08, 0x00]);
+        vlan.extend_from_slice(&ip);
+        let pppoe_payload = [&[0x11, 0, 0, 1, 0, 102, 0, 0x21][..], &ip].concat();
+        let pppoe = ethernet(0x8864, &pppoe_payload);
+        let mut sll = vec![0, 0, 0, 1, 0, 6];
+        sll.extend_from_slice(&CLIENT);
+        sll.extend_from_slice(&[0, 0, 0x08, 0x00]);
+        sll.extend_from_slice(&ip);
+        let mut sll2 = vec![0x08, 0x00, 0, 0, 0, 0, 0, 2, 0, 1, 0, 6];
+        sll2.extend_from_slice(&CLIENT);
+        sll2.extend_from_slice(&[0, 0]);
+        sll2.extend_from_slice(&ip);
+        let null = [&2u32.to_le_bytes()[..], &ip].concat();
+        let cases = [
+            (LinkType::Ethernet, ethernet(0x0800, &ip), 14),
+            (LinkType::Ethernet, vlan, 14 + 4 + 4),
+            (LinkType::Ethernet, pppoe, 14 + 8),
+            (LinkType::LinuxSll, sll, 16),
+            (LinkType::LinuxSll2, sll2, 20),
+            (LinkType::RawIp, ip.clone(), 0),
+            (LinkType::Null, null, 4),
+        ];
+        for (link, frame, headers) in cases {
+            assert_eq!(frame.len(), headers + 100, "{link:?}");
+            let wire = frame.len() as u32;
+            assert_eq!(ip_len(decode_frame(link, &frame, wire)), 100, "{link:?}");
+            // The same frame said to be one byte shorter on the wire.
+            let short = &frame[..frame.len() - 1];
+            assert!(
+                is_malformed(decode_frame(link, short, wire - 1), Layer::Ipv4),
+                "{link:?}"
+            );
+        }
+    }
+
+    /// An IPv6 header (UDP, fd00::2 → 2001:db8::7) with `payload_len`,
+    /// `next` as its next header, then `rest`.
+    fn ipv6(payload_len: u16, next: u8, rest: &[u8]) -> Vec<u8> {
+        let l = payload_len.to_be_bytes();
+        let mut p = vec![0x60, 0, 0, 0, l[0], l[1], next, 64];
+        p.extend_from_slice(&[0xfd, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 2]);
+        p.extend_from_slice(&[0x20, 0x01, 0x0d, 0xb8, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 7]);
+        p.extend_from_slice(rest);
+        p
+    }
+
+    #[test]
+    fn an_ipv6_payload_length_beyond_the_wire_is_malformed() {
+        let udp = [0xc3, 0x50, 0x01, 0xbb, 0, 16, 0, 0, 1, 2, 3, 4, 5, 6, 7, 8];
+        let frame = ethernet(0x86dd, &ipv6(16, ip_protocol::UDP, &udp));
+        let wire = frame.len() as u32;
+        assert_eq!(ip_len(decode_frame(LinkType::Ethernet, &frame, wire)), 56);
+        let forged = ethernet(0x86dd, &ipv6(65535, ip_protocol::UDP, &udp));
+        assert!(is_malformed(
+            decode_frame(LinkType::Ethernet, &forged, wire),
+            Layer::Ipv6
+        ));
+        // Cut by a snaplen from a frame that did carry it, it counts.
+        assert_eq!(
+            ip_len(decode_frame(LinkType::Ethernet, &forged, 14 + 40 + 65535)),
+            40 + 65535
+        );
+    }
+
+    /// A hop-by-hop header with a Jumbo Payload option of `jumbo`, then
+    /// the first bytes of a UDP header.
+    fn jumbogram(jumbo: u32) -> Vec<u8> {
+        let j = jumbo.to_be_bytes();
+        let hop_by_hop = [ip_protocol::UDP, 0, 0xc2, 4, j[0], j[1], j[2], j[3]];
+        let udp = [0xc3, 0x50, 0x01, 0xbb, 0, 0, 0, 0];
+        ipv6(
+            0,
+            ip_protocol::HOP_BY_HOP,
+            &[&hop_by_hop[..], &udp].concat(),
+        )
+    }
+
+    #[test]
+    fn a_jumbogram_counts_its_jumbo_length_if_the_wire_carried_it() {
+        let jumbo = 100_000;
+        let frame = ethernet(0x86dd, &jumbogram(jumbo));
+        // Captured: the headers; on the wire: all of it.
+        let wire = 14 + 40 + jumbo;
+        let result = decode_frame(LinkType::Ethernet, &frame, wire);
+        let Ok(Decoded {
+            network: Network::Ip(ip),
+            ..
+        }) = result
+        else {
+            panic!("a jumbogram expected, got {result:?}")
+        };
+        assert_eq!(ip.ip_len, 40 + jumbo);
+        assert_eq!(ip.protocol, ip_protocol::UDP);
+    }
+
+    #[test]
+    fn a_jumbo_length_beyond_the_wire_is_malformed() {
+        let frame = ethernet(0x86dd, &jumbogram(4_000_000_000));
+        let wire = frame.len() as u32;
+        assert!(is_malformed(
+            decode_frame(LinkType::Ethernet, &frame, wire),
+            Layer::Ipv6
+        ));
+        assert!(is_malformed(
+            decode_frame(LinkType::Ethernet, &frame, 14 + 40 + 100_000),
+            Layer::Ipv6
+        ));
+    }
+
+    #[test]
+    fn a_jumbo_length_below_65536_is_malformed() {
+        let frame = ethernet(0x86dd, &jumbogram(1000));
+        assert!(is_malformed(
+            decode_frame(LinkType::Ethernet, &frame, 14 + 40 + 1000),
+            Layer::Ipv6
+        ));
+    }
+
+    #[test]
+    fn a_zero_payload_length_without_a_jumbo_option_counts_40_bytes() {
+        let frame = ethernet(0x86dd, &ipv6(0, ip_protocol::IPV6_NO_NEXT, &[]));
+        let wire = frame.len() as u32;
+        assert_eq!(ip_len(decode_frame(LinkType::Ethernet, &frame, wire)), 40);
     }
 }

@@ -8,7 +8,9 @@
 //! is its IP address (see the design's accounting rules).
 
 use super::ethernet::ethertype;
-use super::{read_array, read_u8, tail, DecodeError, Decoded, Layer, LinkInfo, Network};
+use super::{
+    read_array, read_u8, tail, wire_after, DecodeError, Decoded, Layer, LinkInfo, Network,
+};
 
 /// Address families that mean IPv4 or IPv6 in a LINKTYPE_NULL header.
 pub mod family {
@@ -73,7 +75,7 @@ impl<'a> NullHeader<'a> {
 }
 
 /// Decodes a raw IP packet: the version nibble picks IPv4 or IPv6.
-pub(super) fn decode_raw_ip(data: &[u8]) -> Result<Decoded<'_>, DecodeError> {
+pub(super) fn decode_raw_ip(data: &[u8], wire: usize) -> Result<Decoded<'_>, DecodeError> {
     if data.is_empty() {
         return Err(DecodeError::Truncated(Layer::Link));
     }
@@ -89,16 +91,19 @@ pub(super) fn decode_raw_ip(data: &[u8]) -> Result<Decoded<'_>, DecodeError> {
     };
     Ok(Decoded {
         link: LinkInfo::default(),
-        network: super::decode_network(ethertype, data)?,
+        network: super::decode_network(ethertype, data, wire)?,
     })
 }
 
 /// Decodes a BSD loopback frame. A family other than IPv4/IPv6 has no
 /// EtherType and is reported as `Network::Other { ethertype: 0 }`.
-pub(super) fn decode_null(data: &[u8]) -> Result<Decoded<'_>, DecodeError> {
+pub(super) fn decode_null(data: &[u8], wire: usize) -> Result<Decoded<'_>, DecodeError> {
     let header = NullHeader::new_checked(data)?;
     let network = match header.ethertype() {
-        Some(ethertype) => super::decode_network(ethertype, header.payload())?,
+        Some(ethertype) => {
+            let payload = header.payload();
+            super::decode_network(ethertype, payload, wire_after(data, payload, wire))?
+        }
         None => Network::Other { ethertype: 0 },
     };
     Ok(Decoded {
@@ -110,7 +115,8 @@ pub(super) fn decode_null(data: &[u8]) -> Result<Decoded<'_>, DecodeError> {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::decode::{decode_frame, LinkType, Transport};
+    use crate::decode::fixtures::decode_whole;
+    use crate::decode::{LinkType, Transport};
     use std::net::IpAddr;
 
     /// Crafted as LINKTYPE_NULL: family 30 (Darwin AF_INET6) written big-endian, then an
@@ -177,7 +183,7 @@ mod tests {
 
     #[test]
     fn loopback_ipv6_decodes_without_macs() {
-        let decoded = decode_frame(LinkType::Null, &NULL_BIG_ENDIAN_IPV6_UDP).unwrap();
+        let decoded = decode_whole(LinkType::Null, &NULL_BIG_ENDIAN_IPV6_UDP).unwrap();
         assert_eq!(decoded.link, LinkInfo::default());
         let Network::Ip(packet) = decoded.network else {
             panic!("not IP: {decoded:?}")
@@ -198,7 +204,7 @@ mod tests {
 
     #[test]
     fn loopback_ipv4_decodes() {
-        let decoded = decode_frame(LinkType::Null, &NULL_LITTLE_ENDIAN_IPV4_DNS).unwrap();
+        let decoded = decode_whole(LinkType::Null, &NULL_LITTLE_ENDIAN_IPV4_DNS).unwrap();
         let Network::Ip(packet) = decoded.network else {
             panic!("not IP: {decoded:?}")
         };
@@ -215,13 +221,13 @@ mod tests {
 
     #[test]
     fn loopback_family_other_than_ip_is_other() {
-        let decoded = decode_frame(LinkType::Null, &NULL_UNKNOWN_FAMILY).unwrap();
+        let decoded = decode_whole(LinkType::Null, &NULL_UNKNOWN_FAMILY).unwrap();
         assert_eq!(decoded.network, Network::Other { ethertype: 0 });
     }
 
     #[test]
     fn raw_ipv4_is_recognised_by_its_version() {
-        let decoded = decode_frame(LinkType::RawIp, &RAW_IPV4_DNS_QUERY).unwrap();
+        let decoded = decode_whole(LinkType::RawIp, &RAW_IPV4_DNS_QUERY).unwrap();
         assert_eq!(decoded.link, LinkInfo::default());
         let Network::Ip(packet) = decoded.network else {
             panic!("not IP: {decoded:?}")
@@ -243,7 +249,7 @@ mod tests {
     #[test]
     fn raw_ipv6_is_recognised_by_its_version() {
         let raw = &NULL_BIG_ENDIAN_IPV6_UDP[NULL_HEADER_LEN..];
-        let decoded = decode_frame(LinkType::RawIp, raw).unwrap();
+        let decoded = decode_whole(LinkType::RawIp, raw).unwrap();
         let Network::Ip(packet) = decoded.network else {
             panic!("not IP: {decoded:?}")
         };
@@ -255,7 +261,7 @@ mod tests {
         let mut bad = RAW_IPV4_DNS_QUERY;
         bad[0] = 0x55;
         assert!(matches!(
-            decode_frame(LinkType::RawIp, &bad),
+            decode_whole(LinkType::RawIp, &bad),
             Err(DecodeError::Malformed(Layer::Link, _))
         ));
     }
@@ -263,15 +269,15 @@ mod tests {
     #[test]
     fn empty_or_short_frames_are_truncated() {
         assert_eq!(
-            decode_frame(LinkType::RawIp, &[]),
+            decode_whole(LinkType::RawIp, &[]),
             Err(DecodeError::Truncated(Layer::Link))
         );
         assert_eq!(
-            decode_frame(LinkType::RawIp, &RAW_IPV4_DNS_QUERY[..19]),
+            decode_whole(LinkType::RawIp, &RAW_IPV4_DNS_QUERY[..19]),
             Err(DecodeError::Truncated(Layer::Ipv4))
         );
         assert_eq!(
-            decode_frame(LinkType::Null, &NULL_LITTLE_ENDIAN_IPV4_DNS[..3]),
+            decode_whole(LinkType::Null, &NULL_LITTLE_ENDIAN_IPV4_DNS[..3]),
             Err(DecodeError::Truncated(Layer::Link))
         );
     }

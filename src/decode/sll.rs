@@ -10,7 +10,8 @@
 
 use super::ethernet::strip_encapsulation;
 use super::{
-    head, read_array, read_u16, read_u8, tail, DecodeError, Decoded, Field, Layer, LinkInfo, Mac,
+    head, read_array, read_u16, read_u8, tail, wire_after, DecodeError, Decoded, Field, Layer,
+    LinkInfo, Mac,
 };
 
 /// `ARPHRD_ETHER`: the address is an Ethernet MAC.
@@ -200,44 +201,58 @@ fn ethernet_source(arphrd_type: u16, addr_len: u16, addr: [u8; 6]) -> Option<Mac
 }
 
 /// Decodes a frame with a Linux cooked (v1) header.
-pub(super) fn decode_v1(data: &[u8]) -> Result<Decoded<'_>, DecodeError> {
+pub(super) fn decode_v1(data: &[u8], wire: usize) -> Result<Decoded<'_>, DecodeError> {
     let header = SllHeader::new_checked(data)?;
     let link = LinkInfo {
         src_mac: header.src_mac(),
         outgoing: header.packet_type() == packet_type::OUTGOING,
         ..LinkInfo::default()
     };
-    decode_payload(link, header.protocol(), header.payload())
+    let payload = header.payload();
+    decode_payload(
+        link,
+        header.protocol(),
+        payload,
+        wire_after(data, payload, wire),
+    )
 }
 
 /// Decodes a frame with a Linux cooked v2 header.
-pub(super) fn decode_v2(data: &[u8]) -> Result<Decoded<'_>, DecodeError> {
+pub(super) fn decode_v2(data: &[u8], wire: usize) -> Result<Decoded<'_>, DecodeError> {
     let header = Sll2Header::new_checked(data)?;
     let link = LinkInfo {
         src_mac: header.src_mac(),
         outgoing: header.packet_type() == packet_type::OUTGOING,
         ..LinkInfo::default()
     };
-    decode_payload(link, header.protocol(), header.payload())
+    let payload = header.payload();
+    decode_payload(
+        link,
+        header.protocol(),
+        payload,
+        wire_after(data, payload, wire),
+    )
 }
 
 #[inline]
 fn decode_payload(
     mut link: LinkInfo,
     protocol: u16,
-    payload: &[u8],
+    cooked: &[u8],
+    wire: usize,
 ) -> Result<Decoded<'_>, DecodeError> {
-    let (ethertype, payload) = strip_encapsulation(protocol, payload, &mut link)?;
+    let (ethertype, payload) = strip_encapsulation(protocol, cooked, &mut link)?;
     Ok(Decoded {
         link,
-        network: super::decode_network(ethertype, payload)?,
+        network: super::decode_network(ethertype, payload, wire_after(cooked, payload, wire))?,
     })
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::decode::{decode_frame, LinkType, Network, TcpFlags, Transport};
+    use crate::decode::fixtures::decode_whole;
+    use crate::decode::{LinkType, Network, TcpFlags, Transport};
     use std::net::IpAddr;
 
     /// Crafted with scapy as LINKTYPE_LINUX_SLL; tshark reads it as: packet type 4 (outgoing), hatype 1,
@@ -301,7 +316,7 @@ mod tests {
 
     #[test]
     fn outgoing_packet_type_marks_the_frame_outgoing() {
-        let decoded = decode_frame(LinkType::LinuxSll, &SLL_OUTGOING_UDP).unwrap();
+        let decoded = decode_whole(LinkType::LinuxSll, &SLL_OUTGOING_UDP).unwrap();
         assert!(decoded.link.outgoing);
         assert_eq!(
             decoded.link.src_mac,
@@ -328,7 +343,7 @@ mod tests {
 
     #[test]
     fn vlan_tag_after_the_cooked_header_is_walked() {
-        let decoded = decode_frame(LinkType::LinuxSll, &SLL_VLAN_TCP_SYN).unwrap();
+        let decoded = decode_whole(LinkType::LinuxSll, &SLL_VLAN_TCP_SYN).unwrap();
         assert!(!decoded.link.outgoing);
         assert_eq!((decoded.link.vlan, decoded.link.vlan_depth), (Some(42), 1));
         let Network::Ip(packet) = decoded.network else {
@@ -347,7 +362,7 @@ mod tests {
 
     #[test]
     fn non_ethernet_device_gives_no_mac() {
-        let decoded = decode_frame(LinkType::LinuxSll, &SLL_PPP_ICMP_ECHO).unwrap();
+        let decoded = decode_whole(LinkType::LinuxSll, &SLL_PPP_ICMP_ECHO).unwrap();
         assert_eq!(decoded.link.src_mac, None);
         assert!(decoded.link.outgoing);
         let Network::Ip(packet) = decoded.network else {
@@ -376,7 +391,7 @@ mod tests {
 
     #[test]
     fn sll2_carries_ipv6_and_the_sender_mac() {
-        let decoded = decode_frame(LinkType::LinuxSll2, &SLL2_ROUTER_SOLICITATION).unwrap();
+        let decoded = decode_whole(LinkType::LinuxSll2, &SLL2_ROUTER_SOLICITATION).unwrap();
         assert!(!decoded.link.outgoing);
         assert_eq!(
             decoded.link.src_mac,
@@ -399,7 +414,7 @@ mod tests {
 
     #[test]
     fn sll2_outgoing_packet_type_marks_the_frame_outgoing() {
-        let decoded = decode_frame(LinkType::LinuxSll2, &SLL2_OUTGOING_UDP).unwrap();
+        let decoded = decode_whole(LinkType::LinuxSll2, &SLL2_OUTGOING_UDP).unwrap();
         assert!(decoded.link.outgoing);
         let Network::Ip(packet) = decoded.network else {
             panic!("not IP: {decoded:?}")
@@ -417,11 +432,11 @@ mod tests {
     #[test]
     fn cooked_headers_cut_short_are_truncated() {
         assert_eq!(
-            decode_frame(LinkType::LinuxSll, &SLL_OUTGOING_UDP[..HEADER_LEN - 1]),
+            decode_whole(LinkType::LinuxSll, &SLL_OUTGOING_UDP[..HEADER_LEN - 1]),
             Err(DecodeError::Truncated(Layer::Link))
         );
         assert_eq!(
-            decode_frame(LinkType::LinuxSll2, &SLL2_OUTGOING_UDP[..V2_HEADER_LEN - 1]),
+            decode_whole(LinkType::LinuxSll2, &SLL2_OUTGOING_UDP[..V2_HEADER_LEN - 1]),
             Err(DecodeError::Truncated(Layer::Link))
         );
     }
@@ -436,7 +451,7 @@ mod tests {
             (LinkType::LinuxSll2, &SLL2_OUTGOING_UDP),
         ] {
             for len in 0..=frame.len() {
-                let _ = decode_frame(link, &frame[..len]);
+                let _ = decode_whole(link, &frame[..len]);
             }
         }
     }

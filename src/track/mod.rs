@@ -26,7 +26,9 @@ use std::net::IpAddr;
 
 use crate::capture::Frame;
 use crate::decode::tls::{parse_client_hello, ClientHelloAssembler, Parsed};
-use crate::decode::{decode_frame, Decoded, Fragment, IpPacket, LinkInfo, Mac, Network, Transport};
+use crate::decode::{
+    decode_frame, DecodeError, Decoded, Fragment, IpPacket, LinkInfo, Mac, Network, Transport,
+};
 
 pub use clients::ClientKey;
 pub use flows::Timeouts;
@@ -167,15 +169,22 @@ impl Tracker {
         }
     }
 
-    /// Decodes and accounts one captured frame.
+    /// Decodes and accounts one captured frame (the capture worker does
+    /// the same in two steps, see `pipeline`).
     #[inline]
     pub fn process_frame(&mut self, frame: &Frame<'_>) {
-        match decode_frame(frame.link, frame.data) {
-            Ok(decoded) if !ends_inside_ip_headers(&decoded, frame) => {
-                self.process_decoded(frame.ts_nanos, &decoded)
-            }
-            _ => {
-                self.advance_time(frame.ts_nanos);
+        let decoded = decode_frame(frame.link, frame.data, frame.wire_len);
+        self.process_result(frame.ts_nanos, &decoded);
+    }
+
+    /// Accounts what decoding a frame captured at `ts_nanos` gave: the
+    /// frame, or a `malformed` outcome (it is accounted to nobody).
+    #[inline]
+    pub fn process_result(&mut self, ts_nanos: u64, decoded: &Result<Decoded<'_>, DecodeError>) {
+        match decoded {
+            Ok(decoded) => self.process_decoded(ts_nanos, decoded),
+            Err(_) => {
+                self.advance_time(ts_nanos);
                 self.outcomes.malformed = self.outcomes.malformed.wrapping_add(1)
             }
         }
@@ -854,15 +863,6 @@ impl Tracker {
             export: self.export,
         }
     }
-}
-
-/// A frame that ends inside its IP options or extension headers although
-/// nothing was cut from it on capture is malformed (a snaplen-cut one is
-/// not: its fixed header still says how much was sent).
-#[inline]
-fn ends_inside_ip_headers(decoded: &Decoded<'_>, frame: &Frame<'_>) -> bool {
-    matches!(decoded.network, Network::Ip(ip) if ip.headers_cut)
-        && frame.data.len() >= usize::try_from(frame.wire_len).unwrap_or(usize::MAX)
 }
 
 /// The ports of a packet that may carry DNS (53, or mDNS 5353), with the
