@@ -7,12 +7,12 @@
 //! and whether it has been told to stop; kernel counters are refreshed when
 //! the source is idle and every few thousand frames.
 
-use std::time::{SystemTime, UNIX_EPOCH};
+use std::time::SystemTime;
 
 use crate::capture::offload::OffloadCell;
 use crate::capture::{CaptureError, Next, Source};
 use crate::decode::decode_frame;
-use crate::export::prometheus;
+use crate::export::process;
 use crate::shutdown::Shutdown;
 use crate::state::StateSaver;
 use crate::track::publish::Publisher;
@@ -31,13 +31,10 @@ pub struct ProcessInfo {
 }
 
 impl ProcessInfo {
+    /// This process's facts (its start time, from procfs).
     pub fn now() -> ProcessInfo {
-        let start = SystemTime::now()
-            .duration_since(UNIX_EPOCH)
-            .map(|d| d.as_secs_f64())
-            .unwrap_or(0.0);
         ProcessInfo {
-            start_time_seconds: start,
+            start_time_seconds: process::start_time_seconds(),
         }
     }
 }
@@ -140,8 +137,7 @@ impl<'a> Worker<'a> {
     /// The tracker's snapshot stamped with process facts.
     pub fn snapshot(&mut self) -> Snapshot {
         let mut snapshot = self.tracker.snapshot();
-        snapshot.health.start_time_seconds = self.process.start_time_seconds;
-        snapshot.health.resident_memory_bytes = prometheus::process_resident_memory_bytes();
+        snapshot.health.process = process::stats(self.process.start_time_seconds);
         snapshot.health.flow_offload = self.flow_offload.as_ref().and_then(OffloadCell::load);
         snapshot
     }

@@ -15,7 +15,7 @@ use lanwatch::decode::Mac;
 use lanwatch::export::prometheus::render;
 use lanwatch::track::{
     BypassSnapshot, ClientSnapshot, DnsSnapshot, DomainUsage, Health, LatencySnapshot, NamedCount,
-    PacketOutcomes, ProtocolUsage, Snapshot, Traffic,
+    PacketOutcomes, ProcessStats, ProtocolUsage, Snapshot, Traffic,
 };
 
 fn usage(protocol: &str, rx: (u64, u64), tx: (u64, u64), connections: u64) -> ProtocolUsage {
@@ -218,8 +218,14 @@ fn home_lan() -> Snapshot {
             dns_answers: 0,
             last_packet_time: 1_764_061_200.0,
             snapshot_duration_seconds: 0.000_183,
-            resident_memory_bytes: 6_291_456,
-            start_time_seconds: 1_764_057_000.125,
+            process: ProcessStats {
+                start_time_seconds: 1_764_057_000.125,
+                cpu_seconds_total: 73.41,
+                resident_memory_bytes: 6_291_456,
+                virtual_memory_bytes: 9_437_184,
+                open_fds: 14,
+                max_fds: 1_024,
+            },
             flow_offload: None,
         },
         export: Default::default(),
@@ -356,6 +362,24 @@ fn expected_series(s: &Snapshot) -> Series {
         ]);
         put("client_info", info, 1.0);
     }
+    // The standard process families, by the client libraries' names.
+    let p = &s.health.process;
+    for (name, v) in [
+        ("process_cpu_seconds_total", p.cpu_seconds_total),
+        ("process_open_fds", p.open_fds as f64),
+        ("process_max_fds", p.max_fds as f64),
+        (
+            "process_virtual_memory_bytes",
+            p.virtual_memory_bytes as f64,
+        ),
+        (
+            "process_resident_memory_bytes",
+            p.resident_memory_bytes as f64,
+        ),
+        ("process_start_time_seconds", p.start_time_seconds),
+    ] {
+        put(name, Labels::new(), v);
+    }
     let h = &s.health;
     for (outcome, n) in [
         ("accounted", h.packets.accounted),
@@ -384,11 +408,6 @@ fn expected_series(s: &Snapshot) -> Series {
             "lanwatch_snapshot_duration_seconds",
             h.snapshot_duration_seconds,
         ),
-        (
-            "lanwatch_resident_memory_bytes",
-            h.resident_memory_bytes as f64,
-        ),
-        ("lanwatch_start_time_seconds", h.start_time_seconds),
     ] {
         put(name, Labels::new(), v);
     }
@@ -629,6 +648,12 @@ fn families_follow_the_design_table_with_their_types() {
         ("client_domain_queries_total", "counter"),
         ("client_last_seen_timestamp_seconds", "gauge"),
         ("client_info", "gauge"),
+        ("process_cpu_seconds_total", "counter"),
+        ("process_open_fds", "gauge"),
+        ("process_max_fds", "gauge"),
+        ("process_virtual_memory_bytes", "gauge"),
+        ("process_resident_memory_bytes", "gauge"),
+        ("process_start_time_seconds", "gauge"),
         ("lanwatch_packets_total", "counter"),
         ("lanwatch_kernel_packets_total", "counter"),
         ("lanwatch_kernel_drops_total", "counter"),
@@ -643,8 +668,6 @@ fn families_follow_the_design_table_with_their_types() {
         ("lanwatch_dns_answers", "gauge"),
         ("lanwatch_last_packet_timestamp_seconds", "gauge"),
         ("lanwatch_snapshot_duration_seconds", "gauge"),
-        ("lanwatch_resident_memory_bytes", "gauge"),
-        ("lanwatch_start_time_seconds", "gauge"),
         ("lanwatch_build_info", "gauge"),
     ];
     let got: Vec<(&str, &str)> = parsed

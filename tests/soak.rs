@@ -163,7 +163,7 @@ fn a_long_live_run_keeps_counters_monotonic_memory_flat_and_totals_exact() {
                 "scrape {scrapes}: {series} went from {before} to {after}"
             );
         }
-        if let Some(r) = now.get("lanwatch_resident_memory_bytes") {
+        if let Some(r) = now.get("process_resident_memory_bytes") {
             rss.push(*r);
         }
         if !replay_done {

@@ -389,10 +389,10 @@ impl HealthView {
     fn new(h: &Health) -> HealthView {
         HealthView {
             version: env!("CARGO_PKG_VERSION"),
-            start_time_seconds: h.start_time_seconds,
+            start_time_seconds: h.process.start_time_seconds,
             last_packet_time: h.last_packet_time,
             snapshot_duration_seconds: h.snapshot_duration_seconds,
-            resident_memory_bytes: h.resident_memory_bytes,
+            resident_memory_bytes: h.process.resident_memory_bytes,
             packets: PacketsView {
                 accounted: h.packets.accounted,
                 lan: h.packets.lan,
@@ -426,7 +426,7 @@ impl HealthView {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::track::{PacketOutcomes, ProtocolUsage};
+    use crate::track::{PacketOutcomes, ProcessStats, ProtocolUsage};
     use serde_json::{json, Value};
 
     fn laptop() -> ClientSnapshot {
@@ -565,8 +565,11 @@ mod tests {
                 dns_answers: 0,
                 last_packet_time: 1_764_061_200.0,
                 snapshot_duration_seconds: 0.5,
-                resident_memory_bytes: 4096,
-                start_time_seconds: 1_764_057_000.0,
+                process: ProcessStats {
+                    resident_memory_bytes: 4096,
+                    start_time_seconds: 1_764_057_000.0,
+                    ..ProcessStats::default()
+                },
                 flow_offload: None,
             },
             export: Default::default(),

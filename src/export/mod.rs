@@ -2,10 +2,12 @@
 //!
 //! Every renderer is a pure function of a [`crate::track::Snapshot`], so the
 //! CLI's `replay --format ...` and the HTTP server print the same bytes for
-//! the same state. `http` only routes requests to these renderers.
+//! the same state. `http` only routes requests to these renderers, and
+//! `process` reads the figures of the standard `process_*` families.
 
 pub mod http;
 pub mod json;
+pub mod process;
 pub mod prometheus;
 pub mod table;
 pub mod webconfig;

@@ -133,6 +133,52 @@ pub const CLIENT_INFO: Family = Family {
     labels: &["ip", "mac", "hostname", "vendor", "randomized_mac"],
 };
 
+// The standard process families, with the names, types and help texts of
+// the official client libraries (client_golang, client_python), so
+// dashboards made for any exporter work.
+
+pub const PROCESS_CPU_SECONDS: Family = Family {
+    name: "process_cpu_seconds_total",
+    kind: Kind::Counter,
+    help: "Total user and system CPU time spent in seconds.",
+    labels: &[],
+};
+
+pub const PROCESS_OPEN_FDS: Family = Family {
+    name: "process_open_fds",
+    kind: Kind::Gauge,
+    help: "Number of open file descriptors.",
+    labels: &[],
+};
+
+pub const PROCESS_MAX_FDS: Family = Family {
+    name: "process_max_fds",
+    kind: Kind::Gauge,
+    help: "Maximum number of open file descriptors.",
+    labels: &[],
+};
+
+pub const PROCESS_VIRTUAL_MEMORY: Family = Family {
+    name: "process_virtual_memory_bytes",
+    kind: Kind::Gauge,
+    help: "Virtual memory size in bytes.",
+    labels: &[],
+};
+
+pub const PROCESS_RESIDENT_MEMORY: Family = Family {
+    name: "process_resident_memory_bytes",
+    kind: Kind::Gauge,
+    help: "Resident memory size in bytes.",
+    labels: &[],
+};
+
+pub const PROCESS_START_TIME: Family = Family {
+    name: "process_start_time_seconds",
+    kind: Kind::Gauge,
+    help: "Start time of the process since unix epoch in seconds.",
+    labels: &[],
+};
+
 pub const LANWATCH_PACKETS: Family = Family {
     name: "lanwatch_packets_total",
     kind: Kind::Counter,
@@ -231,20 +277,6 @@ pub const LANWATCH_SNAPSHOT_DURATION: Family = Family {
     labels: &[],
 };
 
-pub const LANWATCH_RESIDENT_MEMORY: Family = Family {
-    name: "lanwatch_resident_memory_bytes",
-    kind: Kind::Gauge,
-    help: "Resident memory of the lanwatch process when the snapshot was taken.",
-    labels: &[],
-};
-
-pub const LANWATCH_START_TIME: Family = Family {
-    name: "lanwatch_start_time_seconds",
-    kind: Kind::Gauge,
-    help: "Start time of the lanwatch process, seconds since the Unix epoch.",
-    labels: &[],
-};
-
 pub const LANWATCH_BUILD_INFO: Family = Family {
     name: "lanwatch_build_info",
     kind: Kind::Gauge,
@@ -253,7 +285,7 @@ pub const LANWATCH_BUILD_INFO: Family = Family {
 };
 
 /// Every family, in the order `render` writes them.
-pub const FAMILIES: [&Family; 32] = [
+pub const FAMILIES: [&Family; 36] = [
     &CLIENT_BANDWIDTH_BYTES,
     &CLIENT_PACKETS,
     &CLIENT_LAN_BYTES,
@@ -269,6 +301,12 @@ pub const FAMILIES: [&Family; 32] = [
     &CLIENT_DOMAIN_QUERIES,
     &CLIENT_LAST_SEEN,
     &CLIENT_INFO,
+    &PROCESS_CPU_SECONDS,
+    &PROCESS_OPEN_FDS,
+    &PROCESS_MAX_FDS,
+    &PROCESS_VIRTUAL_MEMORY,
+    &PROCESS_RESIDENT_MEMORY,
+    &PROCESS_START_TIME,
     &LANWATCH_PACKETS,
     &LANWATCH_KERNEL_PACKETS,
     &LANWATCH_KERNEL_DROPS,
@@ -283,8 +321,6 @@ pub const FAMILIES: [&Family; 32] = [
     &LANWATCH_DNS_ANSWERS,
     &LANWATCH_LAST_PACKET,
     &LANWATCH_SNAPSHOT_DURATION,
-    &LANWATCH_RESIDENT_MEMORY,
-    &LANWATCH_START_TIME,
     &LANWATCH_BUILD_INFO,
 ];
 
@@ -484,6 +520,17 @@ pub fn render(snapshot: &Snapshot) -> String {
         out.sample(&CLIENT_INFO, &labels, Value::Int(1));
     }
 
+    let p = &snapshot.health.process;
+    out.single(&PROCESS_CPU_SECONDS, Value::Float(p.cpu_seconds_total));
+    out.single(&PROCESS_OPEN_FDS, Value::Int(p.open_fds));
+    out.single(&PROCESS_MAX_FDS, Value::Int(p.max_fds));
+    out.single(&PROCESS_VIRTUAL_MEMORY, Value::Int(p.virtual_memory_bytes));
+    out.single(
+        &PROCESS_RESIDENT_MEMORY,
+        Value::Int(p.resident_memory_bytes),
+    );
+    out.single(&PROCESS_START_TIME, Value::Float(p.start_time_seconds));
+
     let h = &snapshot.health;
     out.family(&LANWATCH_PACKETS);
     for (outcome, count) in [
@@ -562,9 +609,6 @@ pub fn render(snapshot: &Snapshot) -> String {
     out.single(&LANWATCH_LAST_PACKET, Value::Float(h.last_packet_time));
     let duration = Value::Float(h.snapshot_duration_seconds);
     out.single(&LANWATCH_SNAPSHOT_DURATION, duration);
-    let memory = Value::Int(h.resident_memory_bytes);
-    out.single(&LANWATCH_RESIDENT_MEMORY, memory);
-    out.single(&LANWATCH_START_TIME, Value::Float(h.start_time_seconds));
 
     out.family(&LANWATCH_BUILD_INFO);
     let build = [
@@ -575,25 +619,6 @@ pub fn render(snapshot: &Snapshot) -> String {
     out.sample(&LANWATCH_BUILD_INFO, &build, Value::Int(1));
 
     out.finish()
-}
-
-/// Resident memory of this process, from `/proc/self/statm`; 0 where that
-/// cannot be read (not Linux, no procfs).
-pub fn process_resident_memory_bytes() -> u64 {
-    let Ok(statm) = std::fs::read_to_string("/proc/self/statm") else {
-        return 0;
-    };
-    // Fields: size resident shared text lib data dt, in pages.
-    let Some(pages) = statm
-        .split_whitespace()
-        .nth(1)
-        .and_then(|f| f.parse::<u64>().ok())
-    else {
-        return 0;
-    };
-    // SAFETY: sysconf has no preconditions; it returns -1 for unknown names.
-    let page_size = unsafe { libc::sysconf(libc::_SC_PAGESIZE) };
-    u64::try_from(page_size).map_or(0, |size| pages.saturating_mul(size))
 }
 
 /// A client with its `ip` and `mac` label values worked out once.
@@ -830,7 +855,7 @@ fn push_value(out: &mut String, value: Value) {
 mod tests {
     use super::*;
     use crate::decode::Mac;
-    use crate::track::{Health, PacketOutcomes};
+    use crate::track::{Health, PacketOutcomes, ProcessStats};
     use std::net::{IpAddr, Ipv4Addr};
 
     fn value(v: Value) -> String {
@@ -1064,8 +1089,14 @@ mod tests {
             dns_answers: 0,
             last_packet_time: 1_700_000_200.25,
             snapshot_duration_seconds: 0.000_125,
-            resident_memory_bytes: 4_194_304,
-            start_time_seconds: 1_699_999_000.0,
+            process: ProcessStats {
+                start_time_seconds: 1_699_999_000.5,
+                cpu_seconds_total: 12.34,
+                resident_memory_bytes: 4_194_304,
+                virtual_memory_bytes: 16_777_216,
+                open_fds: 11,
+                max_fds: 1024,
+            },
             flow_offload: None,
         };
         let text = render(&Snapshot {
@@ -1104,8 +1135,12 @@ mod tests {
             ("lanwatch_flows_max", "65536"),
             ("lanwatch_last_packet_timestamp_seconds", "1700000200.25"),
             ("lanwatch_snapshot_duration_seconds", "0.000125"),
-            ("lanwatch_resident_memory_bytes", "4194304"),
-            ("lanwatch_start_time_seconds", "1699999000"),
+            ("process_cpu_seconds_total", "12.34"),
+            ("process_open_fds", "11"),
+            ("process_max_fds", "1024"),
+            ("process_virtual_memory_bytes", "16777216"),
+            ("process_resident_memory_bytes", "4194304"),
+            ("process_start_time_seconds", "1699999000.5"),
         ] {
             assert_eq!(samples_of(&text, name), [format!("{name} {expected}")]);
         }
@@ -1181,12 +1216,5 @@ mod tests {
             export: Default::default(),
         };
         assert_eq!(render(&forward), render(&backward));
-    }
-
-    #[test]
-    fn resident_memory_is_read_from_procfs() {
-        // The test process certainly has some memory resident, and less than a terabyte.
-        let rss = process_resident_memory_bytes();
-        assert!(rss > 0 && rss < (1 << 40), "rss = {rss}");
     }
 }

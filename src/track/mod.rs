@@ -35,8 +35,8 @@ pub use flows::Timeouts;
 pub use protocols::{ProtocolId, ProtocolTable};
 pub use snapshot::{
     BypassSnapshot, ClientSnapshot, Direction, DnsSnapshot, DomainUsage, ExportSettings, Health,
-    IdentitySnapshot, LatencySnapshot, NamedCount, PacketOutcomes, ProtocolUsage, Snapshot,
-    Traffic,
+    IdentitySnapshot, LatencySnapshot, NamedCount, PacketOutcomes, ProcessStats, ProtocolUsage,
+    Snapshot, Traffic,
 };
 
 use clients::ClientTable;
@@ -853,8 +853,7 @@ impl Tracker {
             dns_answers: self.dns.answers_len() as u64,
             last_packet_time: nanos_to_seconds(self.now),
             snapshot_duration_seconds: started.elapsed().as_secs_f64(),
-            resident_memory_bytes: 0,
-            start_time_seconds: 0.0,
+            process: ProcessStats::default(),
             flow_offload: None,
         };
         Snapshot {

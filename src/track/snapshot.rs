@@ -244,13 +244,26 @@ pub struct Health {
     pub last_packet_time: f64,
     /// How long the writer took to build this snapshot.
     pub snapshot_duration_seconds: f64,
-    /// Resident memory of the process when the snapshot was taken.
-    pub resident_memory_bytes: u64,
-    /// Wall-clock start time of the process, seconds since the epoch.
-    pub start_time_seconds: f64,
+    /// The process's own figures when the snapshot was taken.
+    pub process: ProcessStats,
     /// Flow offloading on the router, as last detected (live capture only;
     /// None in a replay, where it does not apply).
     pub flow_offload: Option<FlowOffload>,
+}
+
+/// The figures of the standard `process_*` families (filled in by the
+/// capture worker from procfs, see `export::process`; 0 where unknown).
+#[derive(Clone, Copy, Debug, Default, PartialEq, Serialize)]
+pub struct ProcessStats {
+    /// Start time of the process, seconds since the epoch.
+    pub start_time_seconds: f64,
+    /// User and system CPU time spent, seconds.
+    pub cpu_seconds_total: f64,
+    pub resident_memory_bytes: u64,
+    pub virtual_memory_bytes: u64,
+    pub open_fds: u64,
+    /// The soft limit on open file descriptors (`u64::MAX`: unlimited).
+    pub max_fds: u64,
 }
 
 /// Whether the router offloads forwarded flows past the capture, and what
