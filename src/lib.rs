@@ -7,12 +7,14 @@
 //! `report` turns the history Prometheus kept into the daily Markdown report;
 //! `config` reads the OpenWrt configuration and `privileges` drops root once
 //! the sockets are open; `state` saves the counters across restarts;
-//! `rpcd` is the LuCI backend on the router.
+//! `rpcd` is the LuCI backend on the router; `files` opens the files a user
+//! names (regular files only, never blocking on a FIFO).
 
 pub mod capture;
 pub mod config;
 pub mod decode;
 pub mod export;
+pub mod files;
 pub mod pipeline;
 pub mod privileges;
 #[cfg(feature = "report")]

@@ -228,7 +228,7 @@ struct CaptureArgs {
 }
 
 /// Who may use the HTTP endpoint, and how.
-#[derive(Args)]
+#[derive(Args, Clone)]
 struct HttpArgs {
     /// TLS and basic authentication for the endpoint, in the Prometheus
     /// exporter toolkit's web-config format (tls_server_config: cert_file,
@@ -249,6 +249,10 @@ struct HttpArgs {
 
 impl HttpArgs {
     fn policy(&self) -> Result<http::Policy, String> {
+        if let Some(path) = &self.web_config {
+            lanwatch::files::check_regular(path)
+                .map_err(|e| format!("web config {}: {e}", path.display()))?;
+        }
         http::Policy::new(
             self.web_config.as_deref(),
             self.allow_scrapers.clone(),
@@ -280,18 +284,31 @@ struct StateArgs {
 }
 
 impl StateArgs {
-    /// Restores the saved counters into `tracker` and returns the saver the
-    /// capture worker writes with.
-    fn restore(&self, tracker: &mut Tracker) -> Option<StateSaver> {
-        let path = self.state_file.clone()?;
+    /// Removes what killed saves left, restores the saved counters into
+    /// `tracker` and returns the saver the capture worker writes with.
+    /// Fails on a state path that is not a regular file.
+    fn restore(&self, tracker: &mut Tracker) -> Result<Option<StateSaver>, String> {
+        let Some(path) = self.state_file.clone() else {
+            return Ok(None);
+        };
         let instance = state::instance_name();
-        state::restore_or_set_aside(tracker, &path, &instance);
+        state::remove_stale_temps(&path);
+        state::restore_or_set_aside(tracker, &path, &instance).map_err(|e| e.to_string())?;
         let minutes = self.state_interval.max(1);
-        Some(StateSaver::new(
+        Ok(Some(StateSaver::new(
             path,
             Duration::from_secs(minutes.saturating_mul(60)),
             instance,
-        ))
+        )))
+    }
+
+    /// Refuses to start if the state file could not be saved by whoever
+    /// this process is now (after the privilege drop); `who` names them.
+    fn check_writable(&self, who: &str) -> Result<(), String> {
+        match &self.state_file {
+            Some(path) => state::check_writable(path, who).map_err(|e| e.to_string()),
+            None => Ok(()),
+        }
     }
 }
 
@@ -439,15 +456,65 @@ struct TrackArgs {
     domain_retention: Option<u64>,
 }
 
+/// The built-in protocol table with the `--protocols` file on top, built
+/// on `base` (the empty table at start, the running table's names at a
+/// reload, so their ids stay).
+fn protocol_table(
+    path: Option<&std::path::Path>,
+    base: ProtocolTable,
+) -> Result<ProtocolTable, String> {
+    let mut protocols = base;
+    protocols
+        .extend_from_str(
+            "built-in protocols",
+            lanwatch::track::protocols::DEFAULT_TABLE,
+        )
+        .map_err(|e| e.to_string())?;
+    if let Some(path) = path {
+        let mut text = String::new();
+        lanwatch::files::open_regular(path)
+            .and_then(|mut file| std::io::Read::read_to_string(&mut file, &mut text))
+            .map_err(|e| format!("{}: {e}", path.display()))?;
+        protocols
+            .extend_from_str(&path.display().to_string(), &text)
+            .map_err(|e| e.to_string())?;
+    }
+    Ok(protocols)
+}
+
+/// Re-reads the protocol table into the running tracker (SIGHUP); a table
+/// that does not read is logged and the running one kept.
+fn reload_protocols(path: &std::path::Path, tracker: &mut Tracker) {
+    let base = ProtocolTable::keeping_ids_of(tracker.protocols());
+    match protocol_table(Some(path), base) {
+        Ok(table) => {
+            tracing::info!(path = %path.display(), "protocol table re-read");
+            tracker.set_protocols(table);
+        }
+        Err(e) => tracing::warn!("{e}; keeping the protocol table as it was"),
+    }
+}
+
+/// Re-reads the web config into the running server (SIGHUP); a file that
+/// does not read is logged (with its line) and the running policy kept.
+fn reload_web_config(http: &HttpArgs, shared: &http::SharedPolicy) {
+    let Some(path) = &http.web_config else {
+        return;
+    };
+    match http.policy() {
+        Ok(policy) => {
+            shared.replace(policy);
+            tracing::info!(path = %path.display(), "web config re-read");
+        }
+        Err(e) => tracing::warn!("{e}; keeping the web config as it was"),
+    }
+}
+
 impl TrackArgs {
     fn config(&self, default_lan: impl FnOnce() -> Vec<IpNet>) -> Result<TrackConfig, String> {
-        let mut protocols = ProtocolTable::default();
-        if let Some(path) = &self.protocols {
-            let text =
-                std::fs::read_to_string(path).map_err(|e| format!("{}: {e}", path.display()))?;
-            protocols
-                .extend_from_str(&path.display().to_string(), &text)
-                .map_err(|e| e.to_string())?;
+        let protocols = protocol_table(self.protocols.as_deref(), ProtocolTable::empty())?;
+        if let Some(path) = &self.oui {
+            lanwatch::files::check_regular(path).map_err(|e| format!("{}: {e}", path.display()))?;
         }
         let lan = if self.lan.is_empty() {
             let prefixes = default_lan();
@@ -542,17 +609,20 @@ fn init_logging(level: &str) {
 /// triggered, and triggers it itself if it fails.
 fn start_server(
     listen: SocketAddr,
+    http_args: &HttpArgs,
     policy: http::Policy,
     reader: SnapshotReader,
     shutdown: &Shutdown,
 ) -> Result<JoinHandle<()>, String> {
     let listener = http::bind(listen).map_err(|e| e.to_string())?;
-    serve(listener, policy, reader, shutdown)
+    serve(listener, http_args, policy, reader, shutdown)
 }
 
-/// Serves on an already bound listener from a thread of its own.
+/// Serves on an already bound listener from a thread of its own; a reload
+/// (SIGHUP) re-reads the web config into it.
 fn serve(
     listener: std::net::TcpListener,
+    http_args: &HttpArgs,
     policy: http::Policy,
     reader: SnapshotReader,
     shutdown: &Shutdown,
@@ -560,11 +630,14 @@ fn serve(
     if let Ok(listen) = listener.local_addr() {
         tracing::info!(%listen, "serving /metrics and /api/v1");
     }
+    let policy = http::SharedPolicy::new(policy);
+    let (http_args, reloaded) = (http_args.clone(), policy.clone());
+    shutdown.on_reload(move || reload_web_config(&http_args, &reloaded));
     let shutdown = shutdown.clone();
     std::thread::Builder::new()
         .name("http".into())
         .spawn(move || {
-            if let Err(e) = http::run_server_with(listener, reader, shutdown.clone(), policy) {
+            if let Err(e) = http::run_server_shared(listener, reader, shutdown.clone(), policy) {
                 tracing::error!("{e}");
                 shutdown.trigger();
             }
@@ -572,9 +645,12 @@ fn serve(
         .map_err(|e| format!("cannot start the HTTP thread: {e}"))
 }
 
-/// A shutdown handle triggered by SIGINT and SIGTERM.
+/// A shutdown handle triggered by SIGINT and SIGTERM, and reloaded by
+/// SIGHUP (see `lanwatch::shutdown`). Installed first thing: until
+/// `stop_gracefully`, SIGINT/SIGTERM end the process at once.
 fn shutdown_on_signals() -> Result<Shutdown, String> {
     let shutdown = Shutdown::new();
+    shutdown.starting();
     shutdown
         .trigger_on_signals()
         .map_err(|e| format!("cannot install signal handlers: {e}"))?;
@@ -601,19 +677,35 @@ fn check_not_root(allow_root: bool) -> Result<(), String> {
     Ok(())
 }
 
+/// Who this process runs as now, for messages: " as USER:GROUP (uid U,
+/// gid G)" after `--user`, else " as uid U, gid G".
+fn running_as(credentials: Option<&Credentials>) -> String {
+    match credentials {
+        Some(c) => format!(" as {c}"),
+        None => {
+            // SAFETY: geteuid/getegid have no preconditions and cannot fail.
+            let (uid, gid) = unsafe { (libc::geteuid(), libc::getegid()) };
+            format!(" as uid {uid}, gid {gid}")
+        }
+    }
+}
+
 fn run_capture(args: CaptureArgs) -> Result<ExitCode, String> {
+    if args.user.is_some() {
+        // Per thread: set before any thread (the signal thread first) is
+        // started, so every thread has it.
+        privileges::forbid_new_privileges().map_err(|e| e.to_string())?;
+    }
+    // Signals first: no SIGHUP meets its default disposition (death).
+    let shutdown = shutdown_on_signals()?;
     // Look the user up before opening anything, so a typo fails at once.
     let credentials = match &args.user {
         Some(user) => {
-            let c = Credentials::resolve(user, args.group.as_deref()).map_err(|e| e.to_string())?;
-            // Per thread: set before any thread is started.
-            privileges::forbid_new_privileges().map_err(|e| e.to_string())?;
-            Some(c)
+            Some(Credentials::resolve(user, args.group.as_deref()).map_err(|e| e.to_string())?)
         }
         None => None,
     };
     let policy = args.http.policy()?;
-    let shutdown = shutdown_on_signals()?;
     let options = LiveOptions {
         snaplen: args.snaplen,
         promiscuous: !args.no_promisc,
@@ -629,7 +721,7 @@ fn run_capture(args: CaptureArgs) -> Result<ExitCode, String> {
     for mac in source.local_macs() {
         tracker.add_router_mac(*mac);
     }
-    let saver = args.state.restore(&mut tracker);
+    let saver = args.state.restore(&mut tracker)?;
     let (publisher, reader) = publish::channel();
     // The first look at flow offloading runs with the privileges `nft`
     // may need; the re-checks run as whoever lanwatch is by then.
@@ -642,13 +734,20 @@ fn run_capture(args: CaptureArgs) -> Result<ExitCode, String> {
     }
     // Whoever we are now serves HTTP: not root, unless asked.
     check_not_root(args.allow_root)?;
+    // ... and saves the state: find out now, not at shutdown.
+    args.state
+        .check_writable(&running_as(credentials.as_ref()))?;
     let offload_cell = offload::Monitor::start(first_offload, &args.interfaces, &shutdown)
         .map_err(|e| format!("cannot start the flow offload monitor: {e}"))?;
-    let server = serve(listener, policy, reader, &shutdown)?;
+    let server = serve(listener, &args.http, policy, reader, &shutdown)?;
     tracing::info!(interfaces = ?args.interfaces, "capturing");
     let mut worker = Worker::new(&mut tracker, Some(&publisher));
     worker.flow_offload = Some(offload_cell);
     worker.state = saver;
+    if let Some(path) = args.track.protocols.clone() {
+        worker.on_reload = Some(Box::new(move |tracker| reload_protocols(&path, tracker)));
+    }
+    shutdown.stop_gracefully();
     let result = worker.run(&mut source, &shutdown);
     worker.save_state();
     shutdown.trigger();
@@ -752,17 +851,23 @@ fn run_hash_password(args: HashPasswordArgs) -> Result<ExitCode, String> {
 }
 
 fn run_replay(args: ReplayArgs) -> Result<ExitCode, String> {
-    let policy = args.http.policy()?;
+    // Signals first: no SIGHUP meets its default disposition (death).
     let shutdown = shutdown_on_signals()?;
+    let policy = args.http.policy()?;
     let mut tracker = Tracker::new(args.track.config(Vec::new)?);
-    let saver = args.state.restore(&mut tracker);
+    let saver = args.state.restore(&mut tracker)?;
+    args.state.check_writable(&running_as(None))?;
     let (publisher, reader) = publish::channel();
     let server = match args.listen {
-        Some(listen) => Some(start_server(listen, policy, reader, &shutdown)?),
+        Some(listen) => Some(start_server(listen, &args.http, policy, reader, &shutdown)?),
         None => None,
     };
     let mut worker = Worker::new(&mut tracker, Some(&publisher));
     worker.state = saver;
+    if let Some(path) = args.track.protocols.clone() {
+        worker.on_reload = Some(Box::new(move |tracker| reload_protocols(&path, tracker)));
+    }
+    shutdown.stop_gracefully();
     let mut failed = false;
     let mut pacer = args.realtime.then(|| Pacer::new(args.speed));
     'passes: loop {
@@ -791,6 +896,9 @@ fn run_replay(args: ReplayArgs) -> Result<ExitCode, String> {
             _ => break,
         }
     }
+    // Stopped by SIGINT/SIGTERM before the files were done (a --loop
+    // replay only ever ends so).
+    let interrupted = shutdown.signal().filter(|_| !args.loop_files);
     worker.save_state();
     let snapshot = worker.snapshot();
     let output = match args.format {
@@ -800,16 +908,18 @@ fn run_replay(args: ReplayArgs) -> Result<ExitCode, String> {
     };
     publisher.publish(snapshot);
     // The state is final: readers get it without waiting for a writer.
+    drop(worker);
     drop(publisher);
     print!("{output}");
     if let Some(server) = server {
         tracing::info!("replay done; serving until SIGINT/SIGTERM");
         let _ = server.join();
     }
-    Ok(if failed {
-        ExitCode::FAILURE
-    } else {
-        ExitCode::SUCCESS
+    Ok(match interrupted {
+        // What a shell reports for a process a signal ended.
+        Some(signal) => ExitCode::from(u8::try_from(128 + signal).unwrap_or(1)),
+        None if failed => ExitCode::FAILURE,
+        None => ExitCode::SUCCESS,
     })
 }
 

@@ -39,6 +39,9 @@ impl ProcessInfo {
     }
 }
 
+/// What a reload (SIGHUP) does to the tracker besides the lease file.
+pub type ReloadHook<'a> = Box<dyn FnMut(&mut Tracker) + 'a>;
+
 /// A tracker together with where its snapshots go.
 pub struct Worker<'a> {
     pub tracker: &'a mut Tracker,
@@ -51,6 +54,11 @@ pub struct Worker<'a> {
     /// Where the counters are saved periodically (`--state-file`); the
     /// worker writes it itself so no other thread touches the tracker.
     pub state: Option<StateSaver>,
+    /// Run on the tracker when a reload (SIGHUP) is asked for, before the
+    /// lease file is re-read and the state saved (the protocol table).
+    pub on_reload: Option<ReloadHook<'a>>,
+    /// The shutdown handle's reload count last acted on.
+    reloads_seen: u64,
 }
 
 impl<'a> Worker<'a> {
@@ -62,6 +70,8 @@ impl<'a> Worker<'a> {
             frames: 0,
             flow_offload: None,
             state: None,
+            on_reload: None,
+            reloads_seen: 0,
         }
     }
 
@@ -84,6 +94,7 @@ impl<'a> Worker<'a> {
                         if shutdown.is_triggered() {
                             break;
                         }
+                        self.reload_if_asked(shutdown);
                         self.save_state_if_due();
                     }
                 }
@@ -92,6 +103,7 @@ impl<'a> Worker<'a> {
                     if shutdown.is_triggered() {
                         break;
                     }
+                    self.reload_if_asked(shutdown);
                     self.save_state_if_due();
                 }
                 Next::End => break,
@@ -108,6 +120,21 @@ impl<'a> Worker<'a> {
                 saver.save(self.tracker);
             }
         }
+    }
+
+    /// A reload (SIGHUP) since the last look: re-reads what the tracker
+    /// reads (`on_reload`, the lease file) and saves the state.
+    fn reload_if_asked(&mut self, shutdown: &Shutdown) {
+        let reloads = shutdown.reloads();
+        if reloads == self.reloads_seen {
+            return;
+        }
+        self.reloads_seen = reloads;
+        if let Some(reload) = &mut self.on_reload {
+            reload(self.tracker);
+        }
+        self.tracker.reread_leases(SystemTime::now());
+        self.save_state();
     }
 
     /// Writes the state file now, if there is one (shutdown, end of replay).
@@ -139,6 +166,7 @@ impl<'a> Worker<'a> {
         let mut snapshot = self.tracker.snapshot();
         snapshot.health.process = process::stats(self.process.start_time_seconds);
         snapshot.health.flow_offload = self.flow_offload.as_ref().and_then(OffloadCell::load);
+        snapshot.health.state_saves = self.state.as_ref().map(|saver| saver.counts);
         snapshot
     }
 }

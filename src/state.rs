@@ -16,11 +16,18 @@
 //! writes it itself (periodically from its loop and once at shutdown): no
 //! other thread ever touches the tracker.
 //!
-//! Reading is defensive: the file is bounded in size, every count is
-//! checked, and a file that is damaged, of another format or version, or
-//! written by another instance is reported and renamed aside
+//! Reading is defensive: the file's size is checked against a bound derived
+//! from the client table's ([`max_file_bytes`]) before a byte is read, every
+//! count is checked, and a file that is damaged, too large, of another format
+//! or version, or written by another instance is reported and renamed aside
 //! (`<file>.corrupt-<unix seconds>`) — never fatal: the daemon starts from
-//! zero instead.
+//! zero instead. What is fatal at start is a path that can never work: one
+//! that is not a regular file (a FIFO would block the start for ever), or a
+//! directory the daemon, once it has dropped privileges, cannot write in
+//! ([`check_writable`]: the day's counts would only be lost at shutdown).
+//! Temporary files a killed save left behind are removed at start
+//! ([`remove_stale_temps`]); every save counts as `ok` or `error`
+//! ([`StateSaves`], served as `lanwatch_state_saves_total`).
 
 use std::fs::{self, File, OpenOptions};
 use std::io::{self, Read, Write};
@@ -42,9 +49,25 @@ pub const FORMAT: &str = "lanwatch-state";
 /// The layout version this build writes and reads.
 pub const VERSION: u32 = 1;
 
-/// Larger files are refused unread (512 clients with every protocol is
-/// far below this).
-pub const MAX_FILE_BYTES: u64 = 32 * 1024 * 1024;
+/// The most one client can take in a file this build writes, with every
+/// per-client bound below reached: 256 protocols at about 200 bytes each
+/// (five 20-digit counters, the keys, a name of up to 60 bytes) are 51 KiB,
+/// 64 IPv6 addresses 2.8 KiB, 128 DNS codes 3.7 KiB, the rest under 1 KiB.
+pub const MAX_CLIENT_BYTES: u64 = 64 * 1024;
+
+/// The default bound of a state file: the default client table (512
+/// clients) at [`MAX_CLIENT_BYTES`] each, plus the header (32 MiB + 64 KiB).
+pub const MAX_FILE_BYTES: u64 = 513 * MAX_CLIENT_BYTES;
+
+/// The largest state file worth reading for a client table of
+/// `max_clients`: every client at [`MAX_CLIENT_BYTES`], plus one more for
+/// the header. A larger file cannot be one this build wrote for this table,
+/// and is refused by its size, before it is read.
+pub fn max_file_bytes(max_clients: usize) -> u64 {
+    (max_clients as u64)
+        .saturating_add(1)
+        .saturating_mul(MAX_CLIENT_BYTES)
+}
 
 /// Per-client bounds on what a file may hold (the tracker's own bounds
 /// apply again on restore).
@@ -60,8 +83,23 @@ pub const DEFAULT_INTERVAL_MINUTES: u64 = 15;
 pub enum StateError {
     #[error("state file {path}: {source}")]
     Io { path: PathBuf, source: io::Error },
-    #[error("state file {path}: larger than {max} bytes")]
-    TooLarge { path: PathBuf, max: u64 },
+    #[error("state file {path}: {size} bytes, more than the {max} bytes that {clients} clients (--max-clients) can fill; not read")]
+    TooLarge {
+        path: PathBuf,
+        size: u64,
+        max: u64,
+        clients: u64,
+    },
+    #[error("state file {path}: {source}")]
+    NotRegular { path: PathBuf, source: io::Error },
+    #[error("state file {path}: cannot write in {dir}{who}: {source}")]
+    Unwritable {
+        path: PathBuf,
+        dir: PathBuf,
+        /// " as USER" or empty.
+        who: String,
+        source: io::Error,
+    },
     #[error("state file {path}: not a lanwatch state file: {reason}")]
     Corrupt { path: PathBuf, reason: String },
     #[error("state file {path}: format {format:?} version {version} (this lanwatch reads {FORMAT:?} version {VERSION})")]
@@ -253,14 +291,9 @@ pub fn save(path: &Path, tracker: &Tracker, instance: &str) -> Result<(), StateE
     };
     let document = capture(tracker, instance);
     let bytes = serde_json::to_vec(&document).map_err(|e| io_error(io::Error::other(e)))?;
-    let dir = match path.parent() {
-        Some(d) if !d.as_os_str().is_empty() => d.to_path_buf(),
-        _ => PathBuf::from("."),
-    };
+    let dir = directory_of(path);
     fs::create_dir_all(&dir).map_err(io_error)?;
-    let mut temp_name = path.file_name().unwrap_or_default().to_os_string();
-    temp_name.push(format!(".tmp-{}", std::process::id()));
-    let temp = dir.join(temp_name);
+    let temp = temp_path(path);
     let written = (|| {
         let mut file = OpenOptions::new()
             .write(true)
@@ -281,30 +314,69 @@ pub fn save(path: &Path, tracker: &Tracker, instance: &str) -> Result<(), StateE
     written.map_err(io_error)
 }
 
-/// Reads and checks a state file. `Ok(None)`: there is none (first start).
+/// The directory the state file (and its temporary files) live in.
+fn directory_of(path: &Path) -> PathBuf {
+    match path.parent() {
+        Some(d) if !d.as_os_str().is_empty() => d.to_path_buf(),
+        _ => PathBuf::from("."),
+    }
+}
+
+/// This process's temporary file for `path`: `<name>.tmp-<pid>`, beside it.
+fn temp_path(path: &Path) -> PathBuf {
+    let mut temp_name = path.file_name().unwrap_or_default().to_os_string();
+    temp_name.push(format!(".tmp-{}", std::process::id()));
+    directory_of(path).join(temp_name)
+}
+
+/// Reads and checks a state file of at most [`MAX_FILE_BYTES`] (see
+/// [`load_bounded`]).
 pub fn load(path: &Path, instance: &str) -> Result<Option<SavedState>, StateError> {
-    let file = match File::open(path) {
+    load_bounded(path, instance, MAX_FILE_BYTES)
+}
+
+/// Reads and checks a state file. `Ok(None)`: there is none (first start).
+/// A file larger than `max_bytes` is refused by its size before anything is
+/// read from it; anything but a regular file is [`StateError::NotRegular`]
+/// (a FIFO is not waited on).
+pub fn load_bounded(
+    path: &Path,
+    instance: &str,
+    max_bytes: u64,
+) -> Result<Option<SavedState>, StateError> {
+    let io_error = |source| StateError::Io {
+        path: path.to_path_buf(),
+        source,
+    };
+    let file = match crate::files::open_regular(path) {
         Ok(f) => f,
         Err(e) if e.kind() == io::ErrorKind::NotFound => return Ok(None),
-        Err(source) => {
-            return Err(StateError::Io {
+        Err(source) if source.kind() == io::ErrorKind::InvalidInput => {
+            return Err(StateError::NotRegular {
                 path: path.to_path_buf(),
                 source,
             })
         }
+        Err(source) => return Err(io_error(source)),
     };
-    let mut bytes = Vec::new();
-    file.take(MAX_FILE_BYTES.saturating_add(1))
+    let too_large = |size| StateError::TooLarge {
+        path: path.to_path_buf(),
+        size,
+        max: max_bytes,
+        clients: (max_bytes / MAX_CLIENT_BYTES).saturating_sub(1),
+    };
+    let size = file.metadata().map_err(io_error)?.len();
+    if size > max_bytes {
+        return Err(too_large(size));
+    }
+    // The size said at most `max_bytes`; a file growing meanwhile is still
+    // read no further than that.
+    let mut bytes = Vec::with_capacity(usize::try_from(size).unwrap_or(0));
+    file.take(max_bytes.saturating_add(1))
         .read_to_end(&mut bytes)
-        .map_err(|source| StateError::Io {
-            path: path.to_path_buf(),
-            source,
-        })?;
-    if bytes.len() as u64 > MAX_FILE_BYTES {
-        return Err(StateError::TooLarge {
-            path: path.to_path_buf(),
-            max: MAX_FILE_BYTES,
-        });
+        .map_err(io_error)?;
+    if bytes.len() as u64 > max_bytes {
+        return Err(too_large(bytes.len() as u64));
     }
     parse(path, &bytes, instance).map(Some)
 }
@@ -441,16 +513,24 @@ pub fn restore(tracker: &mut Tracker, state: SavedState) -> usize {
     restored
 }
 
-/// Restores `path` into the tracker if it holds a usable state; a damaged
-/// or foreign file is logged and renamed aside. Never fails.
-pub fn restore_or_set_aside(tracker: &mut Tracker, path: &Path, instance: &str) {
-    match load(path, instance) {
+/// Restores `path` into the tracker if it holds a usable state; a damaged,
+/// too large or foreign file is logged and renamed aside. Fails only on a
+/// path that is not a regular file (nothing to set aside: the daemon could
+/// never save there either).
+pub fn restore_or_set_aside(
+    tracker: &mut Tracker,
+    path: &Path,
+    instance: &str,
+) -> Result<(), StateError> {
+    let max_bytes = max_file_bytes(tracker.max_clients());
+    match load_bounded(path, instance, max_bytes) {
         Ok(None) => tracing::info!(path = %path.display(), "no state file yet; starting from zero"),
         Ok(Some(state)) => {
             let saved_at = state.saved_at;
             let n = restore(tracker, state);
             tracing::info!(path = %path.display(), clients = n, saved_at, "restored the saved counters");
         }
+        Err(e @ StateError::NotRegular { .. }) => return Err(e),
         Err(e) => {
             let aside = set_aside(path);
             match aside {
@@ -464,6 +544,93 @@ pub fn restore_or_set_aside(tracker: &mut Tracker, path: &Path, instance: &str) 
             }
         }
     }
+    Ok(())
+}
+
+/// Removes the temporary files killed saves of `path` left behind:
+/// `<name>.tmp-<pid>` in the same directory, whose pid is this process's
+/// (a save of this process has not begun) or no running lanwatch's
+/// (`/proc/<pid>/comm` missing or another program's). Without `/proc`
+/// nothing is removed. Returns how many files and bytes went.
+pub fn remove_stale_temps(path: &Path) -> (usize, u64) {
+    let Some(name) = path.file_name().and_then(|n| n.to_str()) else {
+        return (0, 0);
+    };
+    let Ok(own_comm) = fs::read_to_string("/proc/self/comm") else {
+        return (0, 0);
+    };
+    let prefix = format!("{name}.tmp-");
+    let dir = directory_of(path);
+    let Ok(entries) = fs::read_dir(&dir) else {
+        return (0, 0);
+    };
+    let (mut files, mut bytes) = (0usize, 0u64);
+    for entry in entries.flatten() {
+        let file_name = entry.file_name();
+        let Some(pid) = file_name
+            .to_str()
+            .and_then(|n| n.strip_prefix(prefix.as_str()))
+            .filter(|digits| !digits.is_empty() && digits.bytes().all(|b| b.is_ascii_digit()))
+            .and_then(|digits| digits.parse::<u32>().ok())
+        else {
+            continue;
+        };
+        let live_lanwatch = pid != std::process::id()
+            && fs::read_to_string(format!("/proc/{pid}/comm")).is_ok_and(|c| c == own_comm);
+        if live_lanwatch {
+            continue;
+        }
+        // Only plain files: never follow a link or descend into a directory.
+        let Ok(meta) = fs::symlink_metadata(entry.path()) else {
+            continue;
+        };
+        if !meta.is_file() {
+            continue;
+        }
+        match fs::remove_file(entry.path()) {
+            Ok(()) => {
+                files = files.saturating_add(1);
+                bytes = bytes.saturating_add(meta.len());
+            }
+            Err(e) => tracing::warn!(
+                "cannot remove the stale temporary file {}: {e}",
+                entry.path().display()
+            ),
+        }
+    }
+    if files > 0 {
+        tracing::info!(
+            "removed {files} temporary file(s) of killed saves ({bytes} bytes) beside {}",
+            path.display()
+        );
+    }
+    (files, bytes)
+}
+
+/// Checks that this process (as whoever it is now: call it after dropping
+/// privileges) can save `path`: creates its directory if missing, then
+/// writes and removes the temporary file a save writes first. `who` names
+/// the user in the error (" as nobody:nogroup (uid 65534, gid 65534)").
+pub fn check_writable(path: &Path, who: &str) -> Result<(), StateError> {
+    let dir = directory_of(path);
+    let unwritable = |source| StateError::Unwritable {
+        path: path.to_path_buf(),
+        dir: dir.clone(),
+        who: who.to_string(),
+        source,
+    };
+    fs::create_dir_all(&dir).map_err(unwritable)?;
+    let probe = temp_path(path);
+    let written = OpenOptions::new()
+        .write(true)
+        .create(true)
+        .truncate(true)
+        .mode(0o600)
+        .open(&probe)
+        .and_then(|mut f| f.write_all(b"{}"));
+    let removed = fs::remove_file(&probe);
+    written.map_err(unwritable)?;
+    removed.map_err(unwritable)
 }
 
 /// Renames `path` to `<path>.corrupt-<unix seconds>` and returns the new name.
@@ -475,13 +642,23 @@ pub fn set_aside(path: &Path) -> io::Result<PathBuf> {
     Ok(to)
 }
 
-/// When the capture worker writes the state file: every `interval`, and at
-/// shutdown.
+/// Saves of the state file since the start, by outcome
+/// (`lanwatch_state_saves_total`).
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Serialize)]
+pub struct StateSaves {
+    pub ok: u64,
+    pub error: u64,
+}
+
+/// When the capture worker writes the state file: every `interval`, at a
+/// reload (SIGHUP), and at shutdown.
 #[derive(Debug)]
 pub struct StateSaver {
     pub path: PathBuf,
     pub interval: Duration,
     pub instance: String,
+    /// How the saves of this run went (`lanwatch_state_saves_total`).
+    pub counts: StateSaves,
     next: Instant,
 }
 
@@ -494,6 +671,7 @@ impl StateSaver {
             path,
             interval,
             instance,
+            counts: StateSaves::default(),
             next,
         }
     }
@@ -504,17 +682,23 @@ impl StateSaver {
         Instant::now() >= self.next
     }
 
-    /// Writes the file now; a failure is logged, not fatal (the next
-    /// attempt comes at the next interval).
+    /// Writes the file now; a failure is logged and counted, not fatal
+    /// (the next attempt comes at the next interval).
     pub fn save(&mut self, tracker: &Tracker) {
         let started = Instant::now();
         match save(&self.path, tracker, &self.instance) {
-            Ok(()) => tracing::debug!(
-                path = %self.path.display(),
-                elapsed = ?started.elapsed(),
-                "state saved"
-            ),
-            Err(e) => tracing::warn!("cannot save the state: {e}"),
+            Ok(()) => {
+                self.counts.ok = self.counts.ok.wrapping_add(1);
+                tracing::debug!(
+                    path = %self.path.display(),
+                    elapsed = ?started.elapsed(),
+                    "state saved"
+                )
+            }
+            Err(e) => {
+                self.counts.error = self.counts.error.wrapping_add(1);
+                tracing::warn!("cannot save the state: {e}")
+            }
         }
         self.next = Instant::now()
             .checked_add(self.interval)

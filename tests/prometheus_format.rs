@@ -227,6 +227,7 @@ fn home_lan() -> Snapshot {
                 max_fds: 1_024,
             },
             flow_offload: None,
+            state_saves: None,
         },
         export: Default::default(),
     }
@@ -668,6 +669,7 @@ fn families_follow_the_design_table_with_their_types() {
         ("lanwatch_dns_answers", "gauge"),
         ("lanwatch_last_packet_timestamp_seconds", "gauge"),
         ("lanwatch_snapshot_duration_seconds", "gauge"),
+        ("lanwatch_state_saves_total", "counter"),
         ("lanwatch_build_info", "gauge"),
     ];
     let got: Vec<(&str, &str)> = parsed

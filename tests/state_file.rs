@@ -186,3 +186,251 @@ fn the_state_file_holds_no_domain_names() {
     assert!(checked > 0, "the sample has domains to look for");
     std::fs::remove_dir_all(&dir).unwrap();
 }
+
+/// Whether a process with this pid is running (the kernel's view).
+fn is_running(pid: u32) -> bool {
+    Path::new(&format!("/proc/{pid}")).exists()
+}
+
+#[test]
+fn temporary_files_of_killed_saves_are_removed_at_start_and_only_those() {
+    let dir = temp_dir("stale");
+    let state = dir.join("state.json");
+    // A pid no process has (the kernel's limit is below it) and this test's
+    // own pid (a live process, but not a lanwatch).
+    let dead = 4_194_305u32;
+    assert!(!is_running(dead));
+    let stale = [
+        dir.join(format!("state.json.tmp-{dead}")),
+        dir.join(format!("state.json.tmp-{}", std::process::id())),
+    ];
+    // A live lanwatch's save in progress, and files that are not ours.
+    let mut live = ChildGuard(Some(
+        std::process::Command::new(env!("CARGO_BIN_EXE_lanwatch"))
+            .args(["replay", "--listen", "127.0.0.1:19953"])
+            .arg(repo_file("samples/home-lan.pcap"))
+            .stdout(std::process::Stdio::null())
+            .stderr(std::process::Stdio::null())
+            .spawn()
+            .unwrap(),
+    ));
+    wait_for("the other lanwatch", 30, || {
+        http_get("127.0.0.1:19953", "/metrics").ok()
+    });
+    let live_pid = live.0.as_ref().unwrap().id();
+    let kept = [
+        dir.join(format!("state.json.tmp-{live_pid}")),
+        dir.join("state.json.tmp-12ab"),
+        dir.join("state.json.tmp-"),
+        dir.join(format!("other.json.tmp-{dead}")),
+        dir.join(format!("xstate.json.tmp-{dead}")),
+    ];
+    for path in stale.iter().chain(&kept) {
+        std::fs::write(path, vec![b'x'; 256 * 1024]).unwrap();
+    }
+    let (_, stderr) = replay_with_state(&repo_file("samples/home-lan.pcap"), &state);
+    for path in &stale {
+        assert!(!path.exists(), "{} removed ({stderr})", path.display());
+    }
+    for path in &kept {
+        assert!(path.exists(), "{} kept", path.display());
+    }
+    assert!(stderr.contains("removed 2 temporary file(s)"), "{stderr}");
+    assert!(state.exists());
+    live.terminate(10);
+    std::fs::remove_dir_all(&dir).unwrap();
+}
+
+/// `/metrics` of `lanwatch replay --listen ADDR SAMPLE --state-file STATE`
+/// run as `wrapper...` (once the replay is done), and its stderr.
+fn saves_served(wrapper: &[&str], state: &Path, addr: &str) -> (String, String) {
+    let dir = state.parent().unwrap().parent().unwrap();
+    let stderr_path = dir.join(format!("stderr-{}", addr.replace(':', "-")));
+    let mut command = std::process::Command::new(wrapper[0]);
+    command
+        .args(&wrapper[1..])
+        .arg(env!("CARGO_BIN_EXE_lanwatch"))
+        .args(["replay", "--format", "json", "--listen", addr])
+        .arg(repo_file("samples/home-lan.pcap"))
+        .arg("--state-file")
+        .arg(state)
+        .stdout(std::process::Stdio::null())
+        .stderr(std::fs::File::create(&stderr_path).unwrap());
+    let mut child = ChildGuard(Some(command.spawn().unwrap()));
+    let (_, metrics) = wait_for("/metrics", 30, || {
+        let stderr = std::fs::read_to_string(&stderr_path).unwrap_or_default();
+        assert!(
+            !stderr.lines().any(|l| l.starts_with("lanwatch: ")),
+            "failed: {stderr}"
+        );
+        if !stderr.contains("replay done") {
+            return None;
+        }
+        http_get(addr, "/metrics").ok()
+    });
+    child.terminate(10);
+    (metrics, std::fs::read_to_string(&stderr_path).unwrap())
+}
+
+#[test]
+fn a_failed_save_is_counted_as_an_error_and_a_good_one_as_ok() {
+    require_tool("unshare", "util-linux");
+    let dir = temp_dir("saves");
+    // A good save.
+    std::fs::create_dir_all(dir.join("ok")).unwrap();
+    let (metrics, _) = saves_served(&["env"], &dir.join("ok/state.json"), "127.0.0.1:19954");
+    assert!(
+        metrics.contains("lanwatch_state_saves_total{outcome=\"ok\"} 1\n")
+            && metrics.contains("lanwatch_state_saves_total{outcome=\"error\"} 0\n"),
+        "{metrics}"
+    );
+    // A full disk: a one-page tmpfs in a mount namespace of the daemon's
+    // own. The start-up probe (two bytes) fits, the sample's state does not.
+    let full = dir.join("full");
+    std::fs::create_dir_all(&full).unwrap();
+    let script = format!(
+        "mount -t tmpfs -o size=4k lwg-full '{}' && exec \"$@\"",
+        full.display()
+    );
+    let state = full.join("state.json");
+    let (metrics, stderr) = saves_served(
+        &[
+            "unshare",
+            "-m",
+            "--propagation",
+            "private",
+            "sh",
+            "-c",
+            &script,
+            "sh",
+        ],
+        &state,
+        "127.0.0.1:19955",
+    );
+    assert!(stderr.contains("No space left on device"), "{stderr}");
+    assert!(
+        metrics.contains("lanwatch_state_saves_total{outcome=\"ok\"} 0\n")
+            && metrics.contains("lanwatch_state_saves_total{outcome=\"error\"} 1\n"),
+        "{metrics}"
+    );
+    // Without a state file the family has no samples.
+    let out = std::process::Command::new(env!("CARGO_BIN_EXE_lanwatch"))
+        .args(["replay", "--format", "prometheus"])
+        .arg(repo_file("samples/home-lan.pcap"))
+        .output()
+        .unwrap();
+    let text = String::from_utf8_lossy(&out.stdout);
+    assert!(text.contains("# TYPE lanwatch_state_saves_total counter"));
+    assert!(!text.contains("lanwatch_state_saves_total{"));
+    std::fs::remove_dir_all(&dir).unwrap();
+}
+
+/// The kernel's figure of the peak resident memory of process `pid`.
+fn peak_rss_bytes(pid: u32) -> u64 {
+    let status = std::fs::read_to_string(format!("/proc/{pid}/status")).unwrap();
+    let kb: u64 = status
+        .lines()
+        .find_map(|l| l.strip_prefix("VmHWM:"))
+        .and_then(|v| v.trim().trim_end_matches("kB").trim().parse().ok())
+        .unwrap();
+    kb * 1024
+}
+
+#[test]
+fn a_state_file_too_large_for_the_table_is_refused_by_its_size_unread() {
+    let dir = temp_dir("large");
+    let state = dir.join("state.json");
+    let size: u64 = 40 * 1024 * 1024;
+    std::fs::write(&state, vec![b' '; size as usize]).unwrap();
+    let addr = "127.0.0.1:19956";
+    let stderr_path = dir.join("stderr");
+    let mut child = ChildGuard(Some(
+        std::process::Command::new(env!("CARGO_BIN_EXE_lanwatch"))
+            .args(["replay", "--format", "json", "--listen", addr])
+            .arg(repo_file("tests/data/generated/lan_and_broadcast.pcap"))
+            .arg("--state-file")
+            .arg(&state)
+            .stdout(std::process::Stdio::null())
+            .stderr(std::fs::File::create(&stderr_path).unwrap())
+            .spawn()
+            .unwrap(),
+    ));
+    wait_for("/metrics", 30, || http_get(addr, "/metrics").ok());
+    let peak = peak_rss_bytes(child.0.as_ref().unwrap().id());
+    child.terminate(10);
+    let stderr = std::fs::read_to_string(&stderr_path).unwrap();
+    assert!(
+        stderr.contains(&format!("{}: {size} bytes", state.display())),
+        "names the file and its size: {stderr}"
+    );
+    // 512 clients (the default bound) at 64 KiB each, plus the header.
+    assert!(
+        stderr.contains("more than the 33619968 bytes that 512 clients"),
+        "{stderr}"
+    );
+    assert!(
+        peak < 24 * 1024 * 1024,
+        "peak RSS {peak} bytes: the file was read"
+    );
+    assert_eq!(set_aside_files(&dir).len(), 1, "set aside as before");
+    std::fs::remove_dir_all(&dir).unwrap();
+}
+
+#[test]
+fn a_state_directory_the_user_cannot_write_refuses_the_start() {
+    require_tool("ip", "iproute2");
+    let dir = temp_dir("unwritable");
+    // Root's, mode 0755: nobody cannot create the temporary file there.
+    let locked = dir.join("locked");
+    std::fs::create_dir_all(&locked).unwrap();
+    use std::os::unix::fs::PermissionsExt;
+    std::fs::set_permissions(&locked, std::fs::Permissions::from_mode(0o755)).unwrap();
+    let state = locked.join("state.json");
+    let ns = format!("lwg-state-{}", std::process::id());
+    let _ = Command::new("ip")
+        .args(["netns", "del", &ns])
+        .stderr(std::process::Stdio::null())
+        .status();
+    assert!(Command::new("ip")
+        .args(["netns", "add", &ns])
+        .status()
+        .unwrap()
+        .success());
+    let _cleanup = Netns(ns.clone());
+    let mut child = ChildGuard(Some(
+        Command::new("ip")
+            .args(["netns", "exec", &ns, env!("CARGO_BIN_EXE_lanwatch")])
+            .args(["capture", "-i", "lo", "--listen", "127.0.0.1:19957"])
+            .args(["--user", "nobody", "--state-file"])
+            .arg(&state)
+            .stdout(std::process::Stdio::null())
+            .stderr(std::process::Stdio::piped())
+            .spawn()
+            .unwrap(),
+    ));
+    let status = wait_for("lanwatch to refuse to start", 20, || {
+        child.0.as_mut().unwrap().try_wait().unwrap()
+    });
+    let output = child.0.take().unwrap().wait_with_output().unwrap();
+    let stderr = String::from_utf8_lossy(&output.stderr);
+    assert!(!status.success());
+    let line = stderr
+        .lines()
+        .find(|l| l.starts_with("lanwatch: "))
+        .unwrap_or_else(|| panic!("an error line: {stderr}"));
+    for part in [
+        state.display().to_string(),
+        "nobody".to_string(),
+        "uid 65534".to_string(),
+        "Permission denied".to_string(),
+    ] {
+        assert!(line.contains(&part), "{part:?} in {line}");
+    }
+    assert!(!state.exists());
+    assert_eq!(
+        std::fs::read_dir(&locked).unwrap().count(),
+        0,
+        "left nothing"
+    );
+    std::fs::remove_dir_all(&dir).unwrap();
+}

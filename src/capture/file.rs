@@ -305,23 +305,15 @@ pub struct CaptureFile<R: Read = BufReader<File>> {
 
 impl CaptureFile {
     /// Opens `path` and reads its header: a pcap file header, or the first
-    /// pcapng Section Header Block.
+    /// pcapng Section Header Block. Only a regular file is opened: a FIFO,
+    /// a directory or a device is refused at once, saying what it is
+    /// (opening a FIFO would otherwise wait for a writer for ever).
     pub fn open(path: &Path) -> Result<CaptureFile, CaptureError> {
         let name = path.display().to_string();
-        let file = File::open(path).map_err(|source| CaptureError::Open {
+        let file = crate::files::open_regular(path).map_err(|source| CaptureError::Open {
             path: name.clone(),
             source,
         })?;
-        let meta = file.metadata().map_err(|source| CaptureError::Open {
-            path: name.clone(),
-            source,
-        })?;
-        if meta.is_dir() {
-            return Err(CaptureError::Open {
-                path: name,
-                source: io::Error::new(io::ErrorKind::InvalidInput, "is a directory"),
-            });
-        }
         CaptureFile::from_reader(name, BufReader::with_capacity(READ_BUFFER, file))
     }
 }

@@ -206,6 +206,29 @@ impl Policy {
     }
 }
 
+/// The policy a running server serves under, which can be replaced while
+/// it runs (SIGHUP re-reads `--web-config`): each connection accepted
+/// afterwards is served under the new one, connections already open finish
+/// under the old.
+#[derive(Clone, Debug)]
+pub struct SharedPolicy(Arc<watch::Sender<Arc<Policy>>>);
+
+impl SharedPolicy {
+    pub fn new(policy: Policy) -> SharedPolicy {
+        SharedPolicy(Arc::new(watch::Sender::new(Arc::new(policy))))
+    }
+
+    /// The policy new connections get.
+    pub fn current(&self) -> Arc<Policy> {
+        self.0.borrow().clone()
+    }
+
+    /// Serves later connections under `policy`.
+    pub fn replace(&self, policy: Policy) {
+        self.0.send_replace(Arc::new(policy));
+    }
+}
+
 /// Opens the listening socket. Separate from running the server so the
 /// binary can bind before it drops privileges and fail early on a bad
 /// address.
@@ -244,6 +267,16 @@ pub fn run_server_with(
     shutdown: Shutdown,
     policy: Policy,
 ) -> Result<(), HttpError> {
+    run_server_shared(listener, reader, shutdown, SharedPolicy::new(policy))
+}
+
+/// [`run_server_with`] under a policy that can be replaced while serving.
+pub fn run_server_shared(
+    listener: std::net::TcpListener,
+    reader: SnapshotReader,
+    shutdown: Shutdown,
+    policy: SharedPolicy,
+) -> Result<(), HttpError> {
     let addr = listener.local_addr().map_err(HttpError::Runtime)?;
     let runtime = tokio::runtime::Builder::new_current_thread()
         .enable_io()
@@ -252,9 +285,13 @@ pub fn run_server_with(
         .map_err(HttpError::Runtime)?;
     runtime.block_on(async move {
         let listener = TcpListener::from_std(listener).map_err(HttpError::Runtime)?;
-        let scheme = if policy.is_tls() { "https" } else { "http" };
+        let scheme = if policy.current().is_tls() {
+            "https"
+        } else {
+            "http"
+        };
         info!("serving metrics on {scheme}://{addr}/metrics");
-        serve_with(listener, reader, shutdown.wait(), Arc::new(policy))
+        serve_shared(listener, reader, shutdown.wait(), policy)
             .await
             .map_err(|source| HttpError::Accept { addr, source })
     })
@@ -281,6 +318,17 @@ pub async fn serve_with(
     shutdown: impl Future<Output = ()>,
     policy: Arc<Policy>,
 ) -> io::Result<()> {
+    let shared = SharedPolicy(Arc::new(watch::Sender::new(policy)));
+    serve_shared(listener, reader, shutdown, shared).await
+}
+
+/// [`serve`] under a policy that can be replaced while serving.
+pub async fn serve_shared(
+    listener: TcpListener,
+    reader: SnapshotReader,
+    shutdown: impl Future<Output = ()>,
+    shared: SharedPolicy,
+) -> io::Result<()> {
     // bcrypt verifications, one at a time (see `BasicAuth`).
     let auth_gate = Arc::new(Semaphore::new(1));
     let (stop_tx, stop_rx) = watch::channel(false);
@@ -305,6 +353,7 @@ pub async fn serve_with(
         };
         match accepted {
             Ok((stream, peer)) => {
+                let policy = shared.current();
                 if !policy.allows(peer.ip()) {
                     // Closed unread: nothing is revealed, nothing is spent.
                     debug!("connection from {peer} refused: not on the allow-list");

@@ -571,6 +571,7 @@ mod tests {
                     ..ProcessStats::default()
                 },
                 flow_offload: None,
+                state_saves: None,
             },
             export: Default::default(),
         };

@@ -277,6 +277,13 @@ pub const LANWATCH_SNAPSHOT_DURATION: Family = Family {
     labels: &[],
 };
 
+pub const LANWATCH_STATE_SAVES: Family = Family {
+    name: "lanwatch_state_saves_total",
+    kind: Kind::Counter,
+    help: "Saves of the state file (--state-file) since the start, by outcome (ok, error); none without one.",
+    labels: &["outcome"],
+};
+
 pub const LANWATCH_BUILD_INFO: Family = Family {
     name: "lanwatch_build_info",
     kind: Kind::Gauge,
@@ -285,7 +292,7 @@ pub const LANWATCH_BUILD_INFO: Family = Family {
 };
 
 /// Every family, in the order `render` writes them.
-pub const FAMILIES: [&Family; 36] = [
+pub const FAMILIES: [&Family; 37] = [
     &CLIENT_BANDWIDTH_BYTES,
     &CLIENT_PACKETS,
     &CLIENT_LAN_BYTES,
@@ -321,6 +328,7 @@ pub const FAMILIES: [&Family; 36] = [
     &LANWATCH_DNS_ANSWERS,
     &LANWATCH_LAST_PACKET,
     &LANWATCH_SNAPSHOT_DURATION,
+    &LANWATCH_STATE_SAVES,
     &LANWATCH_BUILD_INFO,
 ];
 
@@ -609,6 +617,12 @@ pub fn render(snapshot: &Snapshot) -> String {
     out.single(&LANWATCH_LAST_PACKET, Value::Float(h.last_packet_time));
     let duration = Value::Float(h.snapshot_duration_seconds);
     out.single(&LANWATCH_SNAPSHOT_DURATION, duration);
+
+    out.family(&LANWATCH_STATE_SAVES);
+    if let Some(saves) = h.state_saves {
+        out.sample(&LANWATCH_STATE_SAVES, &["ok"], Value::Int(saves.ok));
+        out.sample(&LANWATCH_STATE_SAVES, &["error"], Value::Int(saves.error));
+    }
 
     out.family(&LANWATCH_BUILD_INFO);
     let build = [
@@ -1098,6 +1112,7 @@ mod tests {
                 max_fds: 1024,
             },
             flow_offload: None,
+            state_saves: None,
         };
         let text = render(&Snapshot {
             clients: vec![],

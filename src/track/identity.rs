@@ -400,6 +400,15 @@ impl Identities {
         }
     }
 
+    /// Re-reads the lease file now, whether it changed or not (SIGHUP).
+    pub fn reread_leases(&mut self, wall_now: SystemTime) {
+        if let Some(source) = self.leases.as_mut() {
+            source.last_check = None;
+            source.stamp = None;
+        }
+        self.refresh(wall_now);
+    }
+
     /// Replaces the lease file's names with `records`' (what `refresh`
     /// does after reading the file; public for tests and replays).
     pub fn set_leases(&mut self, records: &[LeaseRecord]) {

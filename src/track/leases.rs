@@ -88,14 +88,18 @@ pub fn read_file(path: &Path) -> Result<Vec<LeaseRecord>, LeaseError> {
         path: path.to_path_buf(),
         error,
     };
-    let size = std::fs::metadata(path).map_err(io)?.len();
+    // A FIFO is refused, not waited on (see `crate::files`).
+    let file = crate::files::open_regular(path).map_err(io)?;
+    let size = file.metadata().map_err(io)?.len();
     if size > MAX_FILE_BYTES {
         return Err(LeaseError::TooLarge {
             path: path.to_path_buf(),
             size,
         });
     }
-    let bytes = std::fs::read(path).map_err(io)?;
+    let mut bytes = Vec::new();
+    std::io::Read::read_to_end(&mut std::io::Read::take(file, MAX_FILE_BYTES), &mut bytes)
+        .map_err(io)?;
     parse(path, &bytes)
 }
 

@@ -235,6 +235,19 @@ impl Tracker {
         self.identities.refresh(wall_now);
     }
 
+    /// Re-reads the lease file now, changed or not (a reload).
+    pub fn reread_leases(&mut self, wall_now: std::time::SystemTime) {
+        self.identities.reread_leases(wall_now);
+    }
+
+    /// Classifies later flows with `table` (a reload of `--protocols`).
+    /// It must keep the ids of the current table's names (build it with
+    /// [`ProtocolTable::keeping_ids_of`]): counters and flows hold them.
+    pub fn set_protocols(&mut self, table: ProtocolTable) {
+        self.dot_protocols = ["DoT", "DoQ"].iter().filter_map(|n| table.id(n)).collect();
+        self.protocols = table;
+    }
+
     /// Declares a MAC to be the router's (capture interfaces, `--router-mac`).
     pub fn add_router_mac(&mut self, mac: Mac) {
         if mac.is_zero() || mac.is_group() || self.is_router(mac) {
@@ -258,6 +271,11 @@ impl Tracker {
     /// The clients as they are (for the state file).
     pub fn clients(&self) -> impl Iterator<Item = &clients::Client> {
         self.clients.iter()
+    }
+
+    /// The client table's bound (`--max-clients`).
+    pub fn max_clients(&self) -> usize {
+        self.clients.max()
     }
 
     /// The protocol table the tracker classifies with.
@@ -855,6 +873,7 @@ impl Tracker {
             snapshot_duration_seconds: started.elapsed().as_secs_f64(),
             process: ProcessStats::default(),
             flow_offload: None,
+            state_saves: None,
         };
         Snapshot {
             clients,

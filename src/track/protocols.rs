@@ -71,6 +71,16 @@ impl ProtocolTable {
         }
     }
 
+    /// A table with no rules that keeps every name of `previous` under the
+    /// same id: a reloaded table is built on it (the built-in rules, then
+    /// the file), so the counters and flows holding those ids stay right.
+    pub fn keeping_ids_of(previous: &ProtocolTable) -> ProtocolTable {
+        ProtocolTable {
+            names: previous.names.clone(),
+            ..ProtocolTable::empty()
+        }
+    }
+
     /// Reads rules from `text` on top of the current ones.
     pub fn extend_from_str(
         &mut self,

@@ -249,6 +249,8 @@ pub struct Health {
     /// Flow offloading on the router, as last detected (live capture only;
     /// None in a replay, where it does not apply).
     pub flow_offload: Option<FlowOffload>,
+    /// How the saves of the state file went (None: no `--state-file`).
+    pub state_saves: Option<crate::state::StateSaves>,
 }
 
 /// The figures of the standard `process_*` families (filled in by the
