@@ -478,3 +478,270 @@ fn a_packet_from_port_67_does_not_make_a_device_the_router() {
     );
     std::fs::remove_file(&path).unwrap();
 }
+
+/// Rows of tshark's fields for every frame of `path` (an empty string for
+/// a field a frame does not have; only the first occurrence of each).
+fn tshark_columns(path: &Path, fields: &[&str]) -> Vec<Vec<String>> {
+    let mut cmd = Command::new("tshark");
+    cmd.args(["-n", "-r"]).arg(path).args(["-T", "fields"]);
+    cmd.args(["-E", "occurrence=f", "-E", "separator=/t"]);
+    for f in fields {
+        cmd.args(["-e", f]);
+    }
+    let out = cmd.output().expect("run tshark");
+    assert!(out.status.success(), "tshark failed on {path:?}");
+    String::from_utf8(out.stdout)
+        .unwrap()
+        .lines()
+        .map(|l| l.split('\t').map(str::to_string).collect())
+        .collect()
+}
+
+fn column_u64(row: &[String], i: usize) -> Option<u64> {
+    row.get(i).and_then(|v| v.parse().ok())
+}
+
+/// How many frames of an Ethernet capture claim, by tshark's reading, an
+/// IP length (IPv4 total length, IPv6 40 + payload length or 40 + jumbo
+/// payload length) beyond their length on the wire minus the 14-byte
+/// Ethernet header.
+fn frames_claiming_beyond_the_wire(path: &Path) -> u64 {
+    let rows = tshark_columns(
+        path,
+        &["frame.len", "ip.len", "ipv6.plen", "ipv6.opt.jumbo"],
+    );
+    rows.iter()
+        .filter(|r| {
+            let wire = column_u64(r, 0).expect("frame.len");
+            let claim = column_u64(r, 1).or_else(|| match (column_u64(r, 2), column_u64(r, 3)) {
+                (Some(0), Some(jumbo)) => Some(40 + jumbo),
+                (Some(plen), _) => Some(40 + plen),
+                _ => None,
+            });
+            claim.is_some_and(|c| c > wire - 14)
+        })
+        .count() as u64
+}
+
+const SPOOFED: MacAddr = [0x02, 0x55, 0, 0, 0, 1];
+const SPOOFED_IP: [u8; 4] = [192, 168, 1, 60];
+const SPOOFED_IP6: [u8; 16] = [0xfd, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0x60];
+const INTERNET_IP6: [u8; 16] = [0x20, 0x01, 0x0d, 0xb8, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 1];
+
+/// A client's honest traffic for 10 s: HTTPS over IPv4 and QUIC over IPv6,
+/// both ways, every 10 ms; with `forged`, a frame of forged length (one of
+/// four kinds, spoofing the client's MAC and addresses both ways) between
+/// each of its ticks.
+fn spoofed_client_capture(forged: bool) -> (Pcap, u64) {
+    let mut pcap = Pcap::new();
+    let start: u64 = 1_767_225_600_000_000;
+    let server = [198, 51, 100, 10];
+    let mut forgeries = 0;
+    for tick in 0..1000u64 {
+        let t = start + tick * 10_000;
+        let first = tick == 0;
+        let up = tcp4(
+            SPOOFED, ROUTER, SPOOFED_IP, server, 50001, 443, first, !first, 200,
+        );
+        pcap.push(t, &up);
+        let down = tcp4(
+            ROUTER, SPOOFED, server, SPOOFED_IP, 443, 50001, false, true, 1200,
+        );
+        pcap.push(t + 100, &down);
+        let quic = udp6(
+            SPOOFED,
+            ROUTER,
+            SPOOFED_IP6,
+            INTERNET_IP6,
+            50002,
+            443,
+            &[0x40; 80],
+        );
+        pcap.push(t + 200, &quic);
+        if !forged {
+            continue;
+        }
+        let frame = match tick % 4 {
+            // 60 bytes claiming 65535 from the client...
+            0 => with_ipv4_total_length(
+                udp4(SPOOFED, ROUTER, SPOOFED_IP, server, 50003, 443, &[0; 18]),
+                65535,
+            ),
+            // ... and towards it.
+            1 => with_ipv4_total_length(
+                udp4(ROUTER, SPOOFED, server, SPOOFED_IP, 443, 50003, &[0; 18]),
+                65535,
+            ),
+            2 => with_ipv6_payload_length(
+                udp6(
+                    SPOOFED,
+                    ROUTER,
+                    SPOOFED_IP6,
+                    INTERNET_IP6,
+                    50004,
+                    443,
+                    &[0; 10],
+                ),
+                65535,
+            ),
+            _ => jumbogram(
+                SPOOFED,
+                ROUTER,
+                SPOOFED_IP6,
+                INTERNET_IP6,
+                1_000_000,
+                &[0; 10],
+            ),
+        };
+        assert!(frame.len() <= 80);
+        pcap.push(t + 5_000, &frame);
+        forgeries += 1;
+    }
+    (pcap, forgeries)
+}
+
+#[test]
+fn forged_ip_lengths_are_malformed_and_the_spoofed_client_keeps_its_counts() {
+    let (honest, none) = spoofed_client_capture(false);
+    let (mixed, forgeries) = spoofed_client_capture(true);
+    assert_eq!((none, forgeries), (0, 1000));
+    let honest_path = temp_file("honest-lengths.pcap");
+    let mixed_path = temp_file("forged-lengths.pcap");
+    honest.write(&honest_path);
+    mixed.write(&mixed_path);
+    // tshark reads the same 1000 frames as claiming more than was sent.
+    assert_eq!(frames_claiming_beyond_the_wire(&honest_path), 0);
+    assert_eq!(frames_claiming_beyond_the_wire(&mixed_path), forgeries);
+
+    let args = ["--router-mac", "02:00:00:00:00:fe"];
+    let alone = lanwatch_json(std::slice::from_ref(&honest_path), &args);
+    let with_forgeries = lanwatch_json(std::slice::from_ref(&mixed_path), &args);
+    // The client's every figure is what its honest traffic gave.
+    assert_eq!(with_forgeries["clients"], alone["clients"]);
+    let client = &ours(&alone)[&mac_text(SPOOFED)];
+    let https = client.protocols["HTTPS"];
+    assert_eq!(https[2..4], [1000, 1000], "HTTPS packets rx, tx");
+    // Each forged frame is malformed, and nothing else is.
+    let packets = |doc: &serde_json::Value, outcome: &str| {
+        doc["health"]["packets"][outcome].as_u64().unwrap()
+    };
+    assert_eq!(packets(&alone, "malformed"), 0);
+    assert_eq!(packets(&with_forgeries, "malformed"), forgeries);
+    for outcome in ["accounted", "lan", "no_client"] {
+        assert_eq!(
+            packets(&with_forgeries, outcome),
+            packets(&alone, outcome),
+            "{outcome}"
+        );
+    }
+    std::fs::remove_file(&honest_path).unwrap();
+    std::fs::remove_file(&mixed_path).unwrap();
+}
+
+#[test]
+fn a_frame_cut_by_the_snaplen_counts_the_ip_length_tshark_reads() {
+    let mut pcap = Pcap::new();
+    let start: u64 = 1_767_225_600_000_000;
+    let server = [198, 51, 100, 10];
+    for n in 0..50u64 {
+        let payload = 200 + 25 * n as usize;
+        let down = tcp4(
+            ROUTER,
+            SPOOFED,
+            server,
+            SPOOFED_IP,
+            443,
+            50001,
+            n == 0,
+            true,
+            payload,
+        );
+        // A 96-byte snaplen: the IP length is more than was captured and
+        // no more than the wire carried after the Ethernet header.
+        pcap.push_cut(start + n * 1000, &down[..96], down.len() as u32);
+    }
+    let path = temp_file("snaplen-cut.pcap");
+    pcap.write(&path);
+    let rows = tshark_columns(&path, &["frame.cap_len", "frame.len", "ip.len"]);
+    assert_eq!(rows.len(), 50);
+    let mut tshark_bytes = 0;
+    for r in &rows {
+        let (cap, wire, ip_len) = (
+            column_u64(r, 0).unwrap(),
+            column_u64(r, 1).unwrap(),
+            column_u64(r, 2).unwrap(),
+        );
+        assert!(cap < ip_len && ip_len <= wire - 14, "{r:?}");
+        tshark_bytes += ip_len;
+    }
+    let doc = lanwatch_json(
+        std::slice::from_ref(&path),
+        &["--router-mac", "02:00:00:00:00:fe"],
+    );
+    let client = &ours(&doc)[&mac_text(SPOOFED)];
+    assert_eq!(client.protocols["HTTPS"][0], tshark_bytes, "HTTPS rx bytes");
+    assert_eq!(client.protocols["HTTPS"][2], 50, "HTTPS rx packets");
+    assert_eq!(doc["health"]["packets"]["malformed"].as_u64(), Some(0));
+    std::fs::remove_file(&path).unwrap();
+}
+
+/// The fragment table (1024 first fragments by default) is cleared whole
+/// when a new first fragment finds it full and nothing in it has expired:
+/// a flood of `n` distinct first fragments within its 60 s lifetime evicts
+/// 1024 × ⌊(n − 1) / 1024⌋ of them, and says so.
+#[test]
+fn a_fragment_flood_is_counted_in_the_fragment_evictions() {
+    const FRAGMENT_TABLE: u64 = 1024;
+    let firsts = 5000u64;
+    let mut pcap = Pcap::new();
+    let start: u64 = 1_767_225_600_000_000;
+    for n in 0..firsts {
+        let first = ipv4_fragment(
+            ATTACKER,
+            ROUTER,
+            [10, 66, 0, 1],
+            [203, 0, 113, 5],
+            n as u16,
+            0,
+            true,
+            &[0x11; 16],
+        );
+        pcap.push(start + n * 100, &first);
+        // Later fragments are looked up, never stored.
+        let later = ipv4_fragment(
+            ATTACKER,
+            ROUTER,
+            [10, 66, 0, 1],
+            [203, 0, 113, 5],
+            n as u16,
+            2,
+            true,
+            &[0x11; 16],
+        );
+        pcap.push(start + n * 100 + 50, &later);
+    }
+    let path = temp_file("fragments.pcap");
+    pcap.write(&path);
+    let evictions = |files: &[PathBuf]| {
+        let out = Command::new(env!("CARGO_BIN_EXE_lanwatch"))
+            .args(["replay", "--format", "prometheus"])
+            .args(files)
+            .output()
+            .expect("run lanwatch");
+        assert!(out.status.success());
+        sample(
+            &String::from_utf8(out.stdout).unwrap(),
+            "lanwatch_evictions_total{table=\"fragments\"}",
+        )
+    };
+    let sample_alone = evictions(&[repo_file("samples/home-lan.pcap")]);
+    assert_eq!(sample_alone, 0);
+    let expected = FRAGMENT_TABLE * ((firsts - 1) / FRAGMENT_TABLE);
+    assert_eq!(evictions(std::slice::from_ref(&path)), expected);
+    // After the sample, the counter rises by the same amount.
+    assert_eq!(
+        evictions(&[repo_file("samples/home-lan.pcap"), path.clone()]),
+        sample_alone + expected
+    );
+    std::fs::remove_file(&path).unwrap();
+}

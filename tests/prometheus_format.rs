@@ -213,6 +213,7 @@ fn home_lan() -> Snapshot {
             domain_evictions: 0,
             dns_answer_evictions: 0,
             device_evictions: 0,
+            fragment_evictions: 5,
             dns_messages: 0,
             dns_malformed: 0,
             dns_answers: 0,
@@ -436,6 +437,11 @@ fn expected_series(s: &Snapshot) -> Series {
         "lanwatch_evictions_total",
         labels(&[("table", "devices")]),
         h.device_evictions as f64,
+    );
+    put(
+        "lanwatch_evictions_total",
+        labels(&[("table", "fragments")]),
+        h.fragment_evictions as f64,
     );
     let parsed_dns = h.dns_messages - h.dns_malformed;
     put(

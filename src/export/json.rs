@@ -560,6 +560,7 @@ mod tests {
                 domain_evictions: 0,
                 dns_answer_evictions: 0,
                 device_evictions: 0,
+                fragment_evictions: 0,
                 dns_messages: 0,
                 dns_malformed: 0,
                 dns_answers: 0,

@@ -602,6 +602,11 @@ pub fn render(snapshot: &Snapshot) -> String {
         &["devices"],
         Value::Int(h.device_evictions),
     );
+    out.sample(
+        &LANWATCH_EVICTIONS,
+        &["fragments"],
+        Value::Int(h.fragment_evictions),
+    );
 
     out.family(&LANWATCH_DNS_MESSAGES);
     let parsed = h.dns_messages.saturating_sub(h.dns_malformed);
@@ -1098,6 +1103,7 @@ mod tests {
             domain_evictions: 0,
             dns_answer_evictions: 0,
             device_evictions: 0,
+            fragment_evictions: 12,
             dns_messages: 0,
             dns_malformed: 0,
             dns_answers: 0,
@@ -1139,6 +1145,7 @@ mod tests {
                 r#"lanwatch_evictions_total{table="domains"} 0"#,
                 r#"lanwatch_evictions_total{table="dns_answers"} 0"#,
                 r#"lanwatch_evictions_total{table="devices"} 0"#,
+                r#"lanwatch_evictions_total{table="fragments"} 12"#,
             ]
         );
         for (name, expected) in [

@@ -866,6 +866,7 @@ impl Tracker {
             }),
             dns_answer_evictions: self.dns.stats.answers_evicted,
             device_evictions: self.identities.evictions(),
+            fragment_evictions: self.fragments.evictions,
             dns_messages: self.dns.stats.messages,
             dns_malformed: self.dns.stats.malformed,
             dns_answers: self.dns.answers_len() as u64,

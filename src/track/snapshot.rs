@@ -235,6 +235,9 @@ pub struct Health {
     pub dns_answer_evictions: u64,
     /// Device identities (DHCP, mDNS, lease file) evicted.
     pub device_evictions: u64,
+    /// First fragments' transport headers dropped at the fragment table's
+    /// bound (a flood of fragments that never complete).
+    pub fragment_evictions: u64,
     /// DNS messages seen (port 53 and mDNS), and how many did not parse.
     pub dns_messages: u64,
     pub dns_malformed: u64,

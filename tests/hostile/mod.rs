@@ -42,6 +42,20 @@ impl Pcap {
         self.frames += 1;
     }
 
+    /// Appends a frame that was `wire_len` bytes on the wire, of which a
+    /// snaplen kept `frame`.
+    pub fn push_cut(&mut self, micros: u64, frame: &[u8], wire_len: u32) {
+        let sec = (micros / 1_000_000) as u32;
+        let usec = (micros % 1_000_000) as u32;
+        self.bytes.extend_from_slice(&sec.to_le_bytes());
+        self.bytes.extend_from_slice(&usec.to_le_bytes());
+        self.bytes
+            .extend_from_slice(&(frame.len() as u32).to_le_bytes());
+        self.bytes.extend_from_slice(&wire_len.to_le_bytes());
+        self.bytes.extend_from_slice(frame);
+        self.frames += 1;
+    }
+
     pub fn write(&self, path: &std::path::Path) {
         std::fs::write(path, &self.bytes).unwrap();
     }
@@ -207,4 +221,67 @@ impl Rng {
             .map(|_| (b'a' + (self.next() % 26) as u8) as char)
             .collect()
     }
+}
+
+/// An Ethernet + IPv4 frame whose total length field is overwritten with
+/// `claimed` (the header checksum recomputed, so only the length lies).
+pub fn with_ipv4_total_length(mut frame: Vec<u8>, claimed: u16) -> Vec<u8> {
+    frame[16..18].copy_from_slice(&claimed.to_be_bytes());
+    frame[24..26].copy_from_slice(&[0, 0]);
+    let sum = frame[14..34]
+        .chunks(2)
+        .map(|w| u32::from(u16::from_be_bytes([w[0], w[1]])))
+        .sum::<u32>();
+    let folded = (sum & 0xffff) + (sum >> 16);
+    let checksum = !(((folded & 0xffff) + (folded >> 16)) as u16);
+    frame[24..26].copy_from_slice(&checksum.to_be_bytes());
+    frame
+}
+
+pub fn udp6(
+    src_mac: MacAddr,
+    dst_mac: MacAddr,
+    src: [u8; 16],
+    dst: [u8; 16],
+    sport: u16,
+    dport: u16,
+    payload: &[u8],
+) -> Vec<u8> {
+    let b = PacketBuilder::ethernet2(src_mac, dst_mac)
+        .ipv6(src, dst, 64)
+        .udp(sport, dport);
+    let mut out = Vec::with_capacity(b.size(payload.len()));
+    b.write(&mut out, payload).unwrap();
+    out
+}
+
+/// An Ethernet + IPv6 frame whose payload length field says `claimed`.
+pub fn with_ipv6_payload_length(mut frame: Vec<u8>, claimed: u16) -> Vec<u8> {
+    frame[18..20].copy_from_slice(&claimed.to_be_bytes());
+    frame
+}
+
+/// An Ethernet + IPv6 jumbogram (RFC 2675): payload length 0, a hop-by-hop
+/// header whose Jumbo Payload option says `jumbo`, then UDP with `payload`.
+pub fn jumbogram(
+    src_mac: MacAddr,
+    dst_mac: MacAddr,
+    src: [u8; 16],
+    dst: [u8; 16],
+    jumbo: u32,
+    payload: &[u8],
+) -> Vec<u8> {
+    let mut f = Vec::new();
+    f.extend_from_slice(&dst_mac);
+    f.extend_from_slice(&src_mac);
+    f.extend_from_slice(&[0x86, 0xdd]);
+    f.extend_from_slice(&[0x60, 0, 0, 0, 0, 0, 0, 64]);
+    f.extend_from_slice(&src);
+    f.extend_from_slice(&dst);
+    f.extend_from_slice(&[17, 0, 0xc2, 4]);
+    f.extend_from_slice(&jumbo.to_be_bytes());
+    // UDP: ports 40000 -> 9999, length 0 (a jumbogram's), no checksum.
+    f.extend_from_slice(&[0x9c, 0x40, 0x27, 0x0f, 0, 0, 0, 0]);
+    f.extend_from_slice(payload);
+    f
 }
