@@ -202,6 +202,7 @@ fn jail_runs_the_user_with_only_cap_net_raw_and_no_new_privileges() {
             "procd_set_param stdout 1",
             "procd_set_param stderr 1",
             "procd_set_param no_new_privs 1",
+            "procd_set_param reload_signal HUP",
             "procd_add_jail lanwatch log procfs sysfs",
             "procd_add_jail_mount /etc/passwd",
             "procd_add_jail_mount /etc/group",
