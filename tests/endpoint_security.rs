@@ -224,6 +224,104 @@ fn a_web_config_lanwatch_cannot_honour_stops_the_start_with_its_line() {
     std::fs::remove_dir_all(&dir).unwrap();
 }
 
+/// The value of header `name` in curl's `-D -` output (names compared
+/// without case).
+fn header<'a>(headers: &'a str, name: &str) -> Option<&'a str> {
+    headers.lines().find_map(|line| {
+        let (n, v) = line.split_once(':')?;
+        n.trim().eq_ignore_ascii_case(name).then_some(v.trim())
+    })
+}
+
+#[test]
+fn http_server_config_headers_arrive_on_every_response() {
+    let dir = temp_dir("headers");
+    let path = web_config_with_user(
+        &dir,
+        "prometheus",
+        "correct horse",
+        "http_server_config:\n  http2: true\n  headers:\n    X-Frame-Options: deny\n    \
+         x-content-type-options: nosniff\n    \
+         Content-Security-Policy: \"default-src 'self'\"\n    \
+         Strict-Transport-Security: max-age=31536000; includeSubDomains\n    \
+         X-XSS-Protection: ''\n",
+    );
+    let server = start(&["--web-config", path.to_str().unwrap()]);
+    let base = format!("http://{}", server.addr);
+    let ok = curl(&["-u", "prometheus:correct horse", &format!("{base}/metrics")]);
+    let refused = curl(&[&format!("{base}/metrics")]);
+    let missing = curl(&["-u", "prometheus:correct horse", &format!("{base}/nope")]);
+    let head = curl(&[
+        "-I",
+        "-u",
+        "prometheus:correct horse",
+        &format!("{base}/api/v1/health"),
+    ]);
+    assert_eq!(
+        (ok.status, refused.status, missing.status, head.status),
+        (200, 401, 404, 200)
+    );
+    for seen in [&ok, &refused, &missing, &head] {
+        let h = &seen.headers;
+        assert_eq!(header(h, "X-Frame-Options"), Some("deny"), "{h}");
+        assert_eq!(header(h, "X-Content-Type-Options"), Some("nosniff"), "{h}");
+        assert_eq!(
+            header(h, "Content-Security-Policy"),
+            Some("default-src 'self'"),
+            "{h}"
+        );
+        assert_eq!(
+            header(h, "Strict-Transport-Security"),
+            Some("max-age=31536000; includeSubDomains"),
+            "{h}"
+        );
+        // A blank value leaves the header unset, as in the exporter toolkit.
+        assert_eq!(header(h, "X-XSS-Protection"), None, "{h}");
+    }
+    // lanwatch's own headers are still there.
+    assert!(header(&refused.headers, "WWW-Authenticate").is_some());
+    assert!(header(&ok.headers, "Content-Type").is_some_and(|t| t.starts_with("text/plain")));
+    std::fs::remove_dir_all(&dir).unwrap();
+}
+
+#[test]
+fn headers_the_toolkit_forbids_and_unknown_http_server_config_keys_stop_the_start() {
+    let dir = temp_dir("badheaders");
+    let path = dir.join("web.yml");
+    for (text, wanted) in [
+        (
+            "http_server_config:\n  headers:\n    Content-Type: text/html\n",
+            [
+                "web.yml:3",
+                "http_server_config.headers.Content-Type",
+                "cannot be set",
+            ],
+        ),
+        (
+            "http_server_config:\n  headers:\n    X-Frame-Options: allow-from\n",
+            ["web.yml:3", "X-Frame-Options", "not an allowed value"],
+        ),
+        (
+            "http_server_config:\n  http2: true\n  keep_alive: false\n",
+            ["web.yml:3", "http_server_config.keep_alive", "unknown key"],
+        ),
+    ] {
+        std::fs::write(&path, text).unwrap();
+        let out = Command::new(env!("CARGO_BIN_EXE_lanwatch"))
+            .args(["replay", "--web-config"])
+            .arg(&path)
+            .arg(repo_file("tests/data/generated/lan_and_broadcast.pcap"))
+            .output()
+            .unwrap();
+        assert!(!out.status.success(), "{text}");
+        let err = String::from_utf8_lossy(&out.stderr);
+        for w in wanted {
+            assert!(err.contains(w), "{w:?} not in {err}");
+        }
+    }
+    std::fs::remove_dir_all(&dir).unwrap();
+}
+
 /// A self-signed certificate for `localhost` made by openssl.
 fn self_signed(dir: &Path) -> (PathBuf, PathBuf) {
     require_tool("openssl", "openssl");

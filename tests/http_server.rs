@@ -193,13 +193,18 @@ impl Reply {
 
 /// One request on a fresh connection (`Connection: close`).
 fn request(addr: SocketAddr, method: &str, path: &str) -> Reply {
+    request_with(addr, method, path, "")
+}
+
+/// [`request`] with extra header lines (each ending in `\r\n`).
+fn request_with(addr: SocketAddr, method: &str, path: &str, headers: &str) -> Reply {
     let mut stream = TcpStream::connect(addr).unwrap();
     stream
         .set_read_timeout(Some(Duration::from_secs(10)))
         .unwrap();
     write!(
         stream,
-        "{method} {path} HTTP/1.1\r\nHost: {addr}\r\nConnection: close\r\n\r\n"
+        "{method} {path} HTTP/1.1\r\nHost: {addr}\r\n{headers}Connection: close\r\n\r\n"
     )
     .unwrap();
     let mut raw = Vec::new();
@@ -429,6 +434,169 @@ fn curl_sees_the_same_metrics() {
     assert_eq!(reply.status, 200);
     assert_eq!(reply.header("content-type"), Some(PROMETHEUS_TYPE));
     assert_eq!(reply.text(), prometheus::render(&home_lan(1)));
+}
+
+/// `gzip -dc` of `bytes`: an independent decoder (Debian's gzip).
+fn gunzip(bytes: &[u8]) -> Vec<u8> {
+    let mut child = Command::new("gzip")
+        .arg("-dc")
+        .stdin(std::process::Stdio::piped())
+        .stdout(std::process::Stdio::piped())
+        .spawn()
+        .expect("run gzip");
+    let mut stdin = child.stdin.take().unwrap();
+    let input = bytes.to_vec();
+    let feeder = thread::spawn(move || stdin.write_all(&input));
+    let out = child.wait_with_output().unwrap();
+    feeder.join().unwrap().unwrap();
+    assert!(out.status.success(), "gzip -d refused the body");
+    out.stdout
+}
+
+#[test]
+fn metrics_are_gzip_when_the_client_accepts_it_and_plain_otherwise() {
+    let server = Server::start_silent(); // the same snapshot for every request
+    let plain = server.get("/metrics");
+    assert_eq!(plain.header("content-encoding"), None);
+    assert_eq!(plain.header("vary"), Some("Accept-Encoding"));
+    // What Prometheus sends, and other spellings that allow gzip.
+    for accept in [
+        "gzip",
+        "GZip",
+        "x-gzip",
+        "deflate, gzip;q=0.9",
+        "br;q=1.0, gzip;q=0.8, *;q=0.1",
+        " identity;q=0.5 , gzip ",
+        "*",
+    ] {
+        let reply = request_with(
+            server.addr,
+            "GET",
+            "/metrics",
+            &format!("Accept-Encoding: {accept}\r\n"),
+        );
+        assert_eq!(reply.status, 200, "{accept}");
+        assert_eq!(reply.header("content-encoding"), Some("gzip"), "{accept}");
+        assert_eq!(reply.header("vary"), Some("Accept-Encoding"), "{accept}");
+        assert_eq!(reply.header("content-type"), Some(PROMETHEUS_TYPE));
+        assert_eq!(&reply.body[..2], [0x1f, 0x8b], "gzip magic ({accept})");
+        assert!(reply.body.len() * 3 < plain.body.len(), "it compresses");
+        assert_eq!(gunzip(&reply.body), plain.body, "{accept}");
+    }
+    // The accepted list may span header lines.
+    let split = request_with(
+        server.addr,
+        "GET",
+        "/metrics",
+        "Accept-Encoding: br\r\nAccept-Encoding: gzip\r\n",
+    );
+    assert_eq!(split.header("content-encoding"), Some("gzip"));
+    // No gzip for a client that refuses it or prefers identity.
+    for accept in [
+        "identity",
+        "gzip;q=0",
+        "GZIP; Q=0.000",
+        "deflate, br",
+        "*;q=0",
+        "*, gzip;q=0",
+        "gzip;q=0.5, identity",
+    ] {
+        let reply = request_with(
+            server.addr,
+            "GET",
+            "/metrics",
+            &format!("Accept-Encoding: {accept}\r\n"),
+        );
+        assert_eq!(reply.header("content-encoding"), None, "{accept}");
+        assert_eq!(reply.header("vary"), Some("Accept-Encoding"), "{accept}");
+        assert_eq!(reply.body, plain.body, "{accept}");
+    }
+    assert_eq!(plain.text(), prometheus::render(&home_lan(1)));
+}
+
+#[test]
+fn head_with_gzip_gives_the_headers_of_the_gzip_get() {
+    let server = Server::start_silent();
+    for path in ["/metrics", "/api/v1/clients", "/api/v1/health", "/"] {
+        let accept = "Accept-Encoding: gzip\r\n";
+        let get = request_with(server.addr, "GET", path, accept);
+        let head = request_with(server.addr, "HEAD", path, accept);
+        assert_eq!(head.status, 200, "{path}");
+        assert_eq!(head.header("content-encoding"), Some("gzip"), "{path}");
+        assert_eq!(head.header("vary"), Some("Accept-Encoding"), "{path}");
+        assert_eq!(
+            head.header("content-length"),
+            Some(get.body.len().to_string().as_str()),
+            "{path}"
+        );
+    }
+}
+
+#[test]
+fn json_endpoints_and_the_landing_page_gzip_too_but_refusals_stay_plain() {
+    let server = Server::start_silent();
+    let accept = "Accept-Encoding: gzip\r\n";
+    for path in [
+        "/api/v1/clients",
+        "/api/v1/clients/10.0.0.5",
+        "/api/v1/health",
+        "/",
+    ] {
+        let plain = server.get(path);
+        let gzip = request_with(server.addr, "GET", path, accept);
+        assert_eq!(gzip.header("content-encoding"), Some("gzip"), "{path}");
+        assert_eq!(gzip.header("content-type"), plain.header("content-type"));
+        assert_eq!(gunzip(&gzip.body), plain.body, "{path}");
+    }
+    let not_found = request_with(server.addr, "GET", "/nope", accept);
+    assert_eq!(not_found.status, 404);
+    assert_eq!(not_found.header("content-encoding"), None);
+    let post = request_with(server.addr, "POST", "/metrics", accept);
+    assert_eq!(post.status, 405);
+    assert_eq!(post.header("content-encoding"), None);
+}
+
+#[test]
+fn curl_compressed_decodes_to_the_plain_metrics() {
+    if Command::new("curl").arg("--version").output().is_err() {
+        eprintln!("curl is not installed; the raw-socket tests cover the same ground");
+        return;
+    }
+    let server = Server::start_silent();
+    let url = format!("http://{}/metrics", server.addr);
+    let curl = |args: &[&str]| {
+        let out = Command::new("curl")
+            .args(["-sS", "--fail", "-D", "-"])
+            .args(args)
+            .arg(&url)
+            .output()
+            .unwrap();
+        assert!(
+            out.status.success(),
+            "{}",
+            String::from_utf8_lossy(&out.stderr)
+        );
+        out.stdout
+    };
+    // --compressed: curl asks for gzip and decodes it itself; the headers
+    // it prints are the wire's, so Content-Length is the gzip length.
+    let compressed = curl(&["--compressed"]);
+    let split = compressed
+        .windows(4)
+        .position(|w| w == b"\r\n\r\n")
+        .unwrap();
+    let head = String::from_utf8_lossy(&compressed[..split]).to_ascii_lowercase();
+    assert!(head.contains("\r\ncontent-encoding: gzip"), "{head}");
+    assert!(head.contains("\r\nvary: accept-encoding"), "{head}");
+    let decoded = &compressed[split + 4..];
+    let plain = parse_reply(&curl(&[]), false);
+    assert_eq!(plain.header("content-encoding"), None);
+    assert_eq!(decoded, &plain.body[..]);
+    // Without --compressed and an explicit gzip request, curl hands over
+    // the raw gzip bytes: gzip -d gives the same body.
+    let raw = parse_reply(&curl(&["-H", "Accept-Encoding: gzip"]), false);
+    assert_eq!(raw.header("content-encoding"), Some("gzip"));
+    assert_eq!(gunzip(&raw.body), plain.body);
 }
 
 #[test]

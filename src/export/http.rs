@@ -24,6 +24,12 @@
 //! closed) — then basic authentication (401, with `WWW-Authenticate`), and
 //! only then the route (404), the method (405: only GET and HEAD) and the
 //! body (413: requests carry none).
+//!
+//! Every answer a route gives (`/metrics`, the JSON endpoints, the landing
+//! page) is gzip-compressed when the request's `Accept-Encoding` allows it
+//! (see [`super::encoding`]), with `Vary: Accept-Encoding` either way; the
+//! short refusals above are always plain. The headers of the web config's
+//! `http_server_config.headers` go on every response.
 
 use std::convert::Infallible;
 use std::future::Future;
@@ -35,8 +41,8 @@ use std::time::Duration;
 use http_body_util::Full;
 use hyper::body::{Bytes, Incoming};
 use hyper::header::{
-    HeaderMap, HeaderValue, ALLOW, AUTHORIZATION, CACHE_CONTROL, CONNECTION, CONTENT_LENGTH,
-    CONTENT_TYPE, TRANSFER_ENCODING, WWW_AUTHENTICATE,
+    HeaderMap, HeaderName, HeaderValue, ALLOW, AUTHORIZATION, CACHE_CONTROL, CONNECTION,
+    CONTENT_ENCODING, CONTENT_LENGTH, CONTENT_TYPE, TRANSFER_ENCODING, VARY, WWW_AUTHENTICATE,
 };
 use hyper::server::conn::http1;
 use hyper::service::service_fn;
@@ -51,7 +57,7 @@ use tracing::{debug, info, warn};
 
 use super::json::{self, ClientKey};
 use super::webconfig::{BasicAuth, WebConfig};
-use super::{prometheus, table};
+use super::{encoding, prometheus, table};
 pub use crate::shutdown::Shutdown;
 use crate::track::publish::SnapshotReader;
 use crate::track::Snapshot;
@@ -115,6 +121,8 @@ pub struct Policy {
     pub auth: Option<Arc<BasicAuth>>,
     /// The request head (after any TLS handshake) must arrive within this.
     pub request_timeout: Duration,
+    /// Added to every response (`http_server_config.headers`).
+    pub headers: Vec<(HeaderName, HeaderValue)>,
     /// HTTPS (`tls_server_config`).
     #[cfg(feature = "tls")]
     pub tls: Option<tokio_rustls::TlsAcceptor>,
@@ -126,6 +134,7 @@ impl std::fmt::Debug for Policy {
             .field("allow", &self.allow)
             .field("auth", &self.auth.is_some())
             .field("request_timeout", &self.request_timeout)
+            .field("headers", &self.headers)
             .field("tls", &self.is_tls())
             .finish()
     }
@@ -137,6 +146,7 @@ impl Default for Policy {
             allow: Vec::new(),
             auth: None,
             request_timeout: DEFAULT_REQUEST_TIMEOUT,
+            headers: Vec::new(),
             #[cfg(feature = "tls")]
             tls: None,
         }
@@ -161,6 +171,7 @@ impl Policy {
         };
         let config = WebConfig::load(path)?;
         policy.auth = BasicAuth::new(&config.users).map(Arc::new);
+        policy.headers = response_headers(path, &config.headers)?;
         if let Some(files) = &config.tls {
             #[cfg(feature = "tls")]
             {
@@ -204,6 +215,28 @@ impl Policy {
             false
         }
     }
+}
+
+/// The `http_server_config.headers` of the web config `path` as header
+/// names and values (the config has checked which headers may be set).
+fn response_headers(
+    path: &std::path::Path,
+    headers: &[(String, String)],
+) -> Result<Vec<(HeaderName, HeaderValue)>, HttpError> {
+    headers
+        .iter()
+        .map(|(name, value)| {
+            let invalid = || {
+                HttpError::WebConfig(super::webconfig::WebConfigError::Invalid {
+                    path: path.display().to_string(),
+                    what: format!("http_server_config.headers.{name}: not a valid HTTP header"),
+                })
+            };
+            let name = HeaderName::from_bytes(name.as_bytes()).map_err(|_| invalid())?;
+            let value = HeaderValue::from_str(value).map_err(|_| invalid())?;
+            Ok((name, value))
+        })
+        .collect()
 }
 
 /// The policy a running server serves under, which can be replaced while
@@ -473,8 +506,21 @@ async fn serve_connection<S>(
 }
 
 /// Applies the request-level parts of the policy (body, authentication),
-/// then answers.
+/// then answers, with the web config's extra headers.
 async fn admit_and_respond(
+    parts: hyper::http::request::Parts,
+    context: Context,
+) -> Response<Full<Bytes>> {
+    let policy = context.policy.clone();
+    let mut response = admit_then_respond(parts, context).await;
+    let headers = response.headers_mut();
+    for (name, value) in &policy.headers {
+        headers.insert(name.clone(), value.clone());
+    }
+    response
+}
+
+async fn admit_then_respond(
     parts: hyper::http::request::Parts,
     context: Context,
 ) -> Response<Full<Bytes>> {
@@ -507,7 +553,8 @@ async fn admit_and_respond(
         return response;
     }
     let mut reader = context.reader;
-    respond(&parts.method, parts.uri.path(), &mut reader).await
+    let gzip = encoding::accepts_gzip(&parts.headers);
+    respond(&parts.method, parts.uri.path(), gzip, &mut reader).await
 }
 
 /// Whether the request says it carries a body.
@@ -565,10 +612,11 @@ impl Route<'_> {
     }
 }
 
-/// Answers one request.
+/// Answers one request; `gzip`: the client accepts a gzip body.
 async fn respond(
     method: &Method,
     path: &str,
+    gzip: bool,
     reader: &mut SnapshotReader,
 ) -> Response<Full<Bytes>> {
     let head = method == Method::HEAD;
@@ -613,7 +661,37 @@ async fn respond(
             }
         }
     };
-    reply(status, content_type, body, head)
+    negotiated_reply(status, content_type, body, head, gzip)
+}
+
+/// A route's answer: gzip-compressed if `gzip` (the client accepts it),
+/// and marked as depending on `Accept-Encoding` either way.
+fn negotiated_reply(
+    status: StatusCode,
+    content_type: &'static str,
+    body: String,
+    head: bool,
+    gzip: bool,
+) -> Response<Full<Bytes>> {
+    let compressed = if gzip {
+        encoding::gzip(body.as_bytes())
+    } else {
+        None
+    };
+    let mut response = match compressed {
+        Some(bytes) => {
+            let mut response = reply_bytes(status, content_type, Bytes::from(bytes), head);
+            response
+                .headers_mut()
+                .insert(CONTENT_ENCODING, HeaderValue::from_static("gzip"));
+            response
+        }
+        None => reply(status, content_type, body, head),
+    };
+    response
+        .headers_mut()
+        .insert(VARY, HeaderValue::from_static("Accept-Encoding"));
+    response
 }
 
 /// A complete response; for HEAD the headers of the full one, no body.
@@ -623,12 +701,18 @@ fn reply(
     body: String,
     head: bool,
 ) -> Response<Full<Bytes>> {
+    reply_bytes(status, content_type, Bytes::from(body), head)
+}
+
+/// [`reply`] with a body already in bytes.
+fn reply_bytes(
+    status: StatusCode,
+    content_type: &'static str,
+    body: Bytes,
+    head: bool,
+) -> Response<Full<Bytes>> {
     let length = body.len();
-    let body = if head {
-        Bytes::new()
-    } else {
-        Bytes::from(body)
-    };
+    let body = if head { Bytes::new() } else { body };
     let mut response = Response::new(Full::new(body));
     *response.status_mut() = status;
     let headers = response.headers_mut();

@@ -1,22 +1,36 @@
-//! `--web-config FILE`: TLS and basic authentication for the endpoint, in
-//! the file format of the Prometheus exporter toolkit, so the file a
-//! node_exporter already uses works unchanged:
+//! `--web-config FILE`: TLS, basic authentication and extra response
+//! headers for the endpoint, in the file format of the Prometheus exporter
+//! toolkit, so the file a node_exporter already uses works unchanged:
 //!
 //! ```yaml
 //! tls_server_config:
 //!   cert_file: server.crt      # relative paths: from the file's directory
 //!   key_file: server.key
+//! http_server_config:
+//!   http2: true                # accepted; lanwatch serves HTTP/1.1 only
+//!   headers:
+//!     X-Frame-Options: deny
 //! basic_auth_users:
 //!   prometheus: $2y$10$...     # bcrypt hashes (htpasswd -nB)
 //! ```
 //!
+//! `http_server_config.headers` may set only the headers the toolkit lets
+//! an operator set (its fixed list: Content-Security-Policy,
+//! Strict-Transport-Security, X-Content-Type-Options, X-Frame-Options,
+//! X-XSS-Protection, the enumerated ones only to their allowed values; a
+//! blank value leaves the header unset). `http2` is, in the toolkit, leave
+//! to offer HTTP/2 over TLS (default true; a client without HTTP/2 falls
+//! back to HTTP/1.1 through ALPN): lanwatch never offers it, which both
+//! values allow, so both are accepted.
+//!
 //! Only that much of YAML is read: top-level keys holding a block mapping
-//! of `key: scalar` lines (plain, 'single' or "double" quoted), comments
-//! and blank lines. A serde YAML stack would cost the router binary more
-//! than the whole HTTP server. Anything else — other exporter-toolkit
-//! options such as `client_auth_type`, flow syntax, anchors — is an error
-//! naming the line, never silently ignored: a setting the operator believes
-//! in force must be in force.
+//! of `key: scalar` lines (plain, 'single' or "double" quoted), one level
+//! deeper for `http_server_config.headers`, comments and blank lines. A
+//! serde YAML stack would cost the router binary more than the whole HTTP
+//! server. Anything else — other exporter-toolkit options such as
+//! `client_auth_type`, flow syntax, anchors — is an error naming the line,
+//! never silently ignored: a setting the operator believes in force must
+//! be in force.
 
 use std::collections::BTreeMap;
 use std::fs;
@@ -57,7 +71,20 @@ pub struct WebConfig {
     pub tls: Option<TlsFiles>,
     /// user → bcrypt hash; empty: no authentication.
     pub users: BTreeMap<String, String>,
+    /// Headers added to every response (`http_server_config.headers`),
+    /// names spelled as the exporter toolkit spells them, in file order.
+    pub headers: Vec<(String, String)>,
 }
+
+/// The headers `http_server_config.headers` may set, as the exporter
+/// toolkit lists them, with the only values it allows (None: any).
+const SETTABLE_HEADERS: [(&str, Option<&[&str]>); 5] = [
+    ("Content-Security-Policy", None),
+    ("Strict-Transport-Security", None),
+    ("X-Content-Type-Options", Some(&["nosniff"])),
+    ("X-Frame-Options", Some(&["deny", "sameorigin"])),
+    ("X-XSS-Protection", None),
+];
 
 impl WebConfig {
     /// Reads and checks `path`.
@@ -99,7 +126,7 @@ impl WebConfig {
                 "tls_server_config" => {
                     let mut cert = None;
                     let mut key = None;
-                    for (line, k, v) in section.entries {
+                    for (line, k, v) in section.scalars().map_err(|(l, w)| syntax(l, w))? {
                         match k.as_str() {
                             "cert_file" => cert = Some(v),
                             "key_file" => key = Some(v),
@@ -126,7 +153,7 @@ impl WebConfig {
                     }
                 }
                 "basic_auth_users" => {
-                    for (line, user, hash) in section.entries {
+                    for (line, user, hash) in section.scalars().map_err(|(l, w)| syntax(l, w))? {
                         if user.contains(':') {
                             return Err(syntax(line, format!("user name {user:?} contains ':'")));
                         }
@@ -144,7 +171,10 @@ impl WebConfig {
                         }
                     }
                 }
-                "http_server_config" | "rate_limit" => {
+                "http_server_config" => {
+                    config.headers = http_server_config(section).map_err(|(l, w)| syntax(l, w))?;
+                }
+                "rate_limit" => {
                     return Err(syntax(
                         section.line,
                         format!("{} is not supported by lanwatch", section.key),
@@ -284,17 +314,148 @@ pub fn tls_acceptor(files: &TlsFiles) -> Result<tokio_rustls::TlsAcceptor, WebCo
     Ok(tokio_rustls::TlsAcceptor::from(std::sync::Arc::new(config)))
 }
 
-/// A top-level key and its `key: value` lines (with line numbers).
+/// The `http_server_config` section: checks `http2` and returns the
+/// headers to add, or the line and reason it was refused.
+fn http_server_config(section: Section) -> Result<Vec<(String, String)>, Refusal> {
+    let mut headers = Vec::new();
+    for entry in section.entries {
+        match (entry.key.as_str(), entry.value) {
+            ("http2", Node::Scalar(value)) => {
+                if !value.eq_ignore_ascii_case("true") && !value.eq_ignore_ascii_case("false") {
+                    return Err((
+                        entry.line,
+                        format!("http_server_config.http2 must be true or false, not {value:?}"),
+                    ));
+                }
+            }
+            ("headers", Node::Map(lines)) => {
+                for (line, name, value) in lines {
+                    if let Some(header) = settable_header(&name, &value).map_err(|e| (line, e))? {
+                        if headers
+                            .iter()
+                            .any(|(n, _): &(String, String)| n.eq_ignore_ascii_case(&header.0))
+                        {
+                            return Err((
+                                line,
+                                format!("http_server_config.headers: {name} given twice"),
+                            ));
+                        }
+                        headers.push(header);
+                    }
+                }
+            }
+            ("http2", Node::Map(_)) => {
+                return Err((
+                    entry.line,
+                    "http_server_config.http2 needs a scalar value".into(),
+                ))
+            }
+            ("headers", Node::Scalar(_)) => {
+                return Err((
+                    entry.line,
+                    "http_server_config.headers must be a mapping of header names to values".into(),
+                ))
+            }
+            (other, _) => {
+                return Err((
+                    entry.line,
+                    format!(
+                        "unknown key http_server_config.{other} (lanwatch reads http2 and headers)"
+                    ),
+                ))
+            }
+        }
+    }
+    Ok(headers)
+}
+
+/// The header `name: value` of `http_server_config.headers` as it will be
+/// sent (None: a blank value, the header stays unset), or why it may not
+/// be set.
+fn settable_header(name: &str, value: &str) -> Result<Option<(String, String)>, String> {
+    let Some((spelling, allowed)) = SETTABLE_HEADERS
+        .iter()
+        .find(|(header, _)| header.eq_ignore_ascii_case(name))
+    else {
+        let names: Vec<&str> = SETTABLE_HEADERS.iter().map(|(h, _)| *h).collect();
+        return Err(format!(
+            "http_server_config.headers.{name}: the header {name} cannot be set (as in the exporter toolkit, only {} can)",
+            names.join(", ")
+        ));
+    };
+    if value.is_empty() {
+        return Ok(None);
+    }
+    if let Some(allowed) = allowed {
+        if !allowed.contains(&value) {
+            return Err(format!(
+                "http_server_config.headers.{name}: {value:?} is not an allowed value of {spelling} (expected one of {})",
+                allowed.join(", ")
+            ));
+        }
+    }
+    if !value
+        .bytes()
+        .all(|b| b == b'\t' || (b' '..=b'~').contains(&b))
+    {
+        return Err(format!(
+            "http_server_config.headers.{name}: the value holds characters an HTTP header cannot carry"
+        ));
+    }
+    Ok(Some((spelling.to_string(), value.to_string())))
+}
+
+/// A top-level key and what it holds (with line numbers).
 struct Section {
     line: usize,
     key: String,
-    entries: Vec<(usize, String, String)>,
+    entries: Vec<Entry>,
+}
+
+/// A `key: value` line under a section, or a `key:` line opening a
+/// mapping one level deeper.
+struct Entry {
+    line: usize,
+    key: String,
+    value: Node,
+}
+
+enum Node {
+    Scalar(String),
+    /// `key: scalar` lines, with their line numbers.
+    Map(Lines),
+}
+
+/// `key: scalar` lines: (line number, key, value).
+type Lines = Vec<(usize, String, String)>;
+
+/// Why a line was refused: its number and the reason.
+type Refusal = (usize, String);
+
+impl Section {
+    /// The entries of a section that holds only `key: scalar` lines.
+    fn scalars(self) -> Result<Lines, Refusal> {
+        let section = self.key;
+        self.entries
+            .into_iter()
+            .map(|entry| match entry.value {
+                Node::Scalar(value) => Ok((entry.line, entry.key, value)),
+                Node::Map(_) => Err((
+                    entry.line,
+                    format!("{section}.{} needs a scalar value", entry.key),
+                )),
+            })
+            .collect()
+    }
 }
 
 /// Parses the subset described in the module documentation.
-fn parse_yaml_subset(text: &str) -> Result<Vec<Section>, (usize, String)> {
+fn parse_yaml_subset(text: &str) -> Result<Vec<Section>, Refusal> {
     let mut sections: Vec<Section> = Vec::new();
+    // Indentation of the current section's entries, and of the lines of
+    // the mapping its last entry opened.
     let mut child_indent: Option<usize> = None;
+    let mut grandchild_indent: Option<usize> = None;
     for (index, raw) in text.lines().enumerate() {
         let line_no = index.saturating_add(1);
         let line = strip_comment(raw);
@@ -330,18 +491,48 @@ fn parse_yaml_subset(text: &str) -> Result<Vec<Section>, (usize, String)> {
         let Some(section) = sections.last_mut() else {
             return Err((line_no, "indented line outside any section".into()));
         };
-        match child_indent {
-            None => child_indent = Some(indent),
+        let child = *child_indent.get_or_insert(indent);
+        if indent < child {
+            return Err((line_no, "inconsistent indentation".into()));
+        }
+        if indent == child {
+            if section.entries.iter().any(|e| e.key == key) {
+                return Err((line_no, format!("{key} given twice")));
+            }
+            let value = match value {
+                Some(v) if v != "{}" => Node::Scalar(v),
+                // `key:` (lines one level deeper may follow) or `key: {}`.
+                _ => Node::Map(Vec::new()),
+            };
+            section.entries.push(Entry {
+                line: line_no,
+                key,
+                value,
+            });
+            grandchild_indent = None;
+            continue;
+        }
+        // One level deeper: a line of the mapping the last entry opened.
+        let Some(Entry {
+            key: parent,
+            value: Node::Map(lines),
+            ..
+        }) = section.entries.last_mut()
+        else {
+            return Err((line_no, "inconsistent indentation".into()));
+        };
+        match grandchild_indent {
+            None => grandchild_indent = Some(indent),
             Some(i) if i == indent => {}
             Some(_) => return Err((line_no, "inconsistent indentation".into())),
         }
         let value = value
             .filter(|v| v != "{}")
-            .ok_or((line_no, format!("{key} needs a scalar value")))?;
-        if section.entries.iter().any(|(_, k, _)| *k == key) {
+            .ok_or((line_no, format!("{parent}.{key} needs a scalar value")))?;
+        if lines.iter().any(|(_, k, _)| *k == key) {
             return Err((line_no, format!("{key} given twice")));
         }
-        section.entries.push((line_no, key, value));
+        lines.push((line_no, key, value));
     }
     Ok(sections)
 }
@@ -468,8 +659,106 @@ mod tests {
             .unwrap_err();
         assert!(e.to_string().contains("web.yml:4"), "{e}");
         assert!(e.to_string().contains("client_auth_type"), "{e}");
-        assert!(parse("http_server_config:\n  http2: false\n").is_err());
+        assert!(parse("rate_limit:\n  burst: 10\n").is_err());
         assert!(parse("whatever: 1\n").is_err());
+    }
+
+    #[test]
+    fn http_server_config_headers_are_read_in_the_toolkit_spelling() {
+        // The exporter toolkit's own good example (web_config_headers.good.yml).
+        let c = parse(
+            "http_server_config:\n  http2: true\n  headers:\n    X-Frame-Options: deny\n    \
+             Strict-Transport-Security: max-age=31536000; includeSubDomains\n    \
+             x-content-type-options: nosniff\n    X-XSS-Protection: 1\n    \
+             Content-Security-Policy: \"default-src 'self' *.test.example.net\"\n",
+        )
+        .unwrap();
+        assert_eq!(
+            c.headers,
+            [
+                ("X-Frame-Options", "deny"),
+                (
+                    "Strict-Transport-Security",
+                    "max-age=31536000; includeSubDomains"
+                ),
+                ("X-Content-Type-Options", "nosniff"),
+                ("X-XSS-Protection", "1"),
+                (
+                    "Content-Security-Policy",
+                    "default-src 'self' *.test.example.net"
+                ),
+            ]
+            .map(|(n, v)| (n.to_string(), v.to_string()))
+        );
+        // A blank value leaves the header unset; http2 false is what
+        // lanwatch does anyway.
+        let c = parse("http_server_config:\n  http2: false\n  headers:\n    X-Frame-Options: ''\n")
+            .unwrap();
+        assert!(c.headers.is_empty());
+        assert_eq!(
+            parse("http_server_config: {}\n").unwrap(),
+            WebConfig::default()
+        );
+    }
+
+    #[test]
+    fn headers_the_toolkit_does_not_let_be_set_are_refused_by_name() {
+        // The toolkit's bad examples, and headers lanwatch sets itself.
+        for (header, value) in [
+            ("Content-Type", "foo"),
+            ("Content-Encoding", "identity"),
+            ("WWW-Authenticate", "None"),
+            ("Set-Cookie", "a=b"),
+        ] {
+            let text = format!("http_server_config:\n  headers:\n    {header}: {value}\n");
+            let e = parse(&text).unwrap_err().to_string();
+            assert!(e.contains("web.yml:3"), "{e}");
+            assert!(
+                e.contains(&format!("http_server_config.headers.{header}")),
+                "{e}"
+            );
+            assert!(e.contains("cannot be set"), "{e}");
+        }
+        for (header, value) in [
+            ("X-Content-Type-Options", "sniff"),
+            ("X-Frame-Options", "foo"),
+        ] {
+            let text = format!("http_server_config:\n  headers:\n    {header}: {value}\n");
+            let e = parse(&text).unwrap_err().to_string();
+            assert!(
+                e.contains(header) && e.contains("not an allowed value"),
+                "{e}"
+            );
+        }
+    }
+
+    #[test]
+    fn unknown_or_malformed_http_server_config_keys_are_refused_by_name() {
+        let e = parse("http_server_config:\n  http3: true\n")
+            .unwrap_err()
+            .to_string();
+        assert!(
+            e.contains("web.yml:2") && e.contains("http_server_config.http3"),
+            "{e}"
+        );
+        let e = parse("http_server_config:\n  http2: maybe\n")
+            .unwrap_err()
+            .to_string();
+        assert!(e.contains("http_server_config.http2"), "{e}");
+        let e = parse("http_server_config:\n  headers: deny\n")
+            .unwrap_err()
+            .to_string();
+        assert!(e.contains("http_server_config.headers"), "{e}");
+        let e = parse("http_server_config:\n  headers:\n    X-Frame-Options: deny\n    x-frame-options: deny\n")
+            .unwrap_err()
+            .to_string();
+        assert!(e.contains("web.yml:4") && e.contains("twice"), "{e}");
+        // Deeper than the headers mapping, or a mapping where a scalar belongs.
+        assert!(
+            parse("http_server_config:\n  headers:\n    X-Frame-Options:\n      a: b\n").is_err()
+        );
+        assert!(parse("tls_server_config:\n  cert_file:\n    a: b\n").is_err());
+        assert!(parse("basic_auth_users:\n  alice:\n    a: b\n").is_err());
     }
 
     #[test]
