@@ -227,6 +227,33 @@ fn the_dashboard_has_the_panels_people_look_for() {
     }
 }
 
+/// Query types are parts of one whole (all the queries per interval): the
+/// panels that show them draw stacked bars, the way Grafana's time-series
+/// panel draws them (bars, normal stacking, solid fill), not lines.
+#[test]
+fn dns_queries_by_type_are_stacked_bars() {
+    let d = dashboard();
+    let by_type: Vec<Value> = panels(&d)
+        .into_iter()
+        .filter(|p| p["title"] == "DNS queries by type")
+        .collect();
+    assert_eq!(
+        by_type.len(),
+        2,
+        "the overview's panel and the drill-down's"
+    );
+    for panel in by_type {
+        let custom = &panel["fieldConfig"]["defaults"]["custom"];
+        assert_eq!(panel["type"], "timeseries", "{panel}");
+        assert_eq!(custom["drawStyle"], "bars", "{custom}");
+        assert_eq!(custom["stacking"]["mode"], "normal", "{custom}");
+        assert_eq!(custom["fillOpacity"], 100, "{custom}");
+        // Each bar is one series' rate: the query splits by query_type.
+        let expr = panel["targets"][0]["expr"].as_str().unwrap_or("");
+        assert!(expr.contains("by (query_type)"), "{expr}");
+    }
+}
+
 /// The PromQL of a variable query: `label_values(EXPR, label)` or
 /// `query_result(EXPR)`.
 fn variable_expr(definition: &str) -> String {
