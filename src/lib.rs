@@ -20,6 +20,7 @@ pub mod privileges;
 #[cfg(feature = "report")]
 pub mod report;
 pub mod rpcd;
+pub mod seccomp;
 pub mod shutdown;
 pub mod state;
 pub mod track;

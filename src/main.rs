@@ -211,6 +211,12 @@ struct CaptureArgs {
     #[arg(long, value_name = "NAME", requires = "user")]
     group: Option<String>,
 
+    /// With --user: do not put the daemon under its system-call allow-list
+    /// (seccomp) after the drop. For finding out what a kill by SIGSYS was
+    /// about; see docs/security.md.
+    #[arg(long, requires = "user")]
+    no_seccomp: bool,
+
     /// Serve HTTP even while running as root. Without it, lanwatch capture
     /// refuses to serve as root: drop privileges after opening the capture
     /// sockets with --user/--group instead.
@@ -697,7 +703,12 @@ fn run_capture(args: CaptureArgs) -> Result<ExitCode, String> {
         privileges::forbid_new_privileges().map_err(|e| e.to_string())?;
     }
     // Signals first: no SIGHUP meets its default disposition (death).
-    let shutdown = shutdown_on_signals()?;
+    // With --user the signal thread starts with an empty bounding set.
+    let shutdown = match args.user {
+        Some(_) => privileges::on_thread_without_bounding_set(shutdown_on_signals)
+            .map_err(|e| e.to_string())??,
+        None => shutdown_on_signals()?,
+    };
     // Look the user up before opening anything, so a typo fails at once.
     let credentials = match &args.user {
         Some(user) => {
@@ -731,6 +742,9 @@ fn run_capture(args: CaptureArgs) -> Result<ExitCode, String> {
     if let Some(credentials) = &credentials {
         credentials.drop_privileges().map_err(|e| e.to_string())?;
         tracing::info!(user = %credentials, "dropped privileges: no capabilities left");
+        if !args.no_seccomp {
+            lanwatch::seccomp::install_or_warn().map_err(|e| e.to_string())?;
+        }
     }
     // Whoever we are now serves HTTP: not root, unless asked.
     check_not_root(args.allow_root)?;

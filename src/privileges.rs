@@ -9,22 +9,36 @@
 //!
 //! 1. `PR_SET_NO_NEW_PRIVS`, so nothing this process executes can gain
 //!    privileges back (set-uid binaries, file capabilities);
-//! 2. `setgroups` to the one group, then `setresgid`, then `setresuid` (in
+//! 2. empty the capability bounding set (`PR_CAPBSET_DROP` for every
+//!    capability up to `/proc/sys/kernel/cap_last_cap`), so no later
+//!    `execve` could ever be granted one. Dropping from the bounding set
+//!    needs CAP_SETPCAP, which the uid change takes away, so it comes
+//!    before it; the bounding set does not touch the effective set, so
+//!    CAP_SETUID/CAP_SETGID still work for the next step. A daemon started
+//!    without CAP_SETPCAP (procd's jail) keeps the bounding set the jail
+//!    gave it, logged;
+//! 3. `setgroups` to the one group, then `setresgid`, then `setresuid` (in
 //!    that order: changing groups needs the privileges the last step loses);
 //!    each step is skipped when it is already so — procd's jail starts the
 //!    daemon as the target user with only an ambient CAP_NET_RAW, and then
 //!    there is nothing to switch (nor CAP_SETUID to switch with), only
 //!    capabilities to give up;
-//! 3. clear every capability set of the calling thread (`capset` to zero):
+//! 4. clear every capability set of the calling thread (`capset` to zero):
 //!    leaving uid 0 already clears them, but a process started non-root with
 //!    ambient capabilities would otherwise keep them;
-//! 4. check the result: real, effective and saved ids are the target's,
-//!    regaining root fails, and `CapEff` in `/proc/self/status` is 0.
+//! 5. check the result: real, effective and saved ids are the target's,
+//!    regaining root fails, `CapEff` in `/proc/self/status` is 0, and so is
+//!    `CapBnd` when step 2 could empty it.
 //!
 //! uid/gid changes go through libc, which applies them to every thread of
 //! the process; `no_new_privs` and `capset` are per thread, so the drop is
 //! done on the main thread before the worker threads that matter (the HTTP
-//! server) are started — threads started later inherit the result.
+//! server) are started — threads started later inherit the result. The
+//! bounding set is per thread too: the signal thread, which must run before
+//! the drop, is started from [`on_thread_without_bounding_set`] so that it
+//! (and the reload threads it starts) has an empty one as well, while the
+//! main thread keeps its own until the drop (the first flow-offload check
+//! runs `nft`, which needs the bounding set to be granted CAP_NET_ADMIN).
 
 use std::ffi::{CStr, CString};
 use std::fmt;
@@ -107,13 +121,24 @@ impl Credentials {
             }
         };
         let (uids, gids, groups) = current_ids();
+        // SAFETY: a plain prctl with integer arguments.
+        step("prctl(PR_SET_NO_NEW_PRIVS)", unsafe {
+            libc::prctl(libc::PR_SET_NO_NEW_PRIVS, 1, 0, 0, 0)
+        })?;
+        let bounding = clear_bounding_set().map_err(|source| PrivilegeError::Step {
+            target: self.to_string(),
+            step: "prctl(PR_CAPBSET_DROP)",
+            source,
+        })?;
+        if let BoundingSet::Kept(left @ 1..) = bounding {
+            tracing::info!(
+                "capability bounding set left at {left:016x}: emptying it needs \
+                 CAP_SETPCAP, which lanwatch was not started with"
+            );
+        }
         // SAFETY: plain syscalls with integer arguments, and a pointer to a
         // one-element array that outlives the setgroups call.
         unsafe {
-            step(
-                "prctl(PR_SET_NO_NEW_PRIVS)",
-                libc::prctl(libc::PR_SET_NO_NEW_PRIVS, 1, 0, 0, 0),
-            )?;
             if !(groups.is_empty() || groups == [self.gid]) {
                 let groups = [self.gid];
                 step("setgroups", libc::setgroups(1, groups.as_ptr()))?;
@@ -130,11 +155,12 @@ impl Credentials {
             step: "capset",
             source,
         })?;
-        self.verify()
+        self.verify(bounding)
     }
 
-    /// Checks that the drop took: ids, no way back to root, no capabilities.
-    fn verify(&self) -> Result<(), PrivilegeError> {
+    /// Checks that the drop took: ids, no way back to root, no capabilities
+    /// (and an empty bounding set if it could be emptied).
+    fn verify(&self, bounding: BoundingSet) -> Result<(), PrivilegeError> {
         let incomplete = |what: String| PrivilegeError::Incomplete {
             target: self.to_string(),
             what,
@@ -155,11 +181,17 @@ impl Credentials {
         if self.uid != 0 && unsafe { libc::setuid(0) } == 0 {
             return Err(incomplete("setuid(0) still succeeds".to_string()));
         }
+        let bounding_left = |caps: &CapabilitySets| match bounding {
+            BoundingSet::Emptied => caps.bounding,
+            BoundingSet::Kept(_) => 0,
+        };
         match capabilities_of_self() {
-            Ok(caps) if caps.effective == 0 && caps.permitted == 0 => Ok(()),
+            Ok(caps) if caps.effective == 0 && caps.permitted == 0 && bounding_left(&caps) == 0 => {
+                Ok(())
+            }
             Ok(caps) => Err(incomplete(format!(
-                "capabilities left: CapEff {:016x}, CapPrm {:016x}",
-                caps.effective, caps.permitted
+                "capabilities left: CapEff {:016x}, CapPrm {:016x}, CapBnd {:016x}",
+                caps.effective, caps.permitted, caps.bounding
             ))),
             Err(e) => Err(incomplete(format!("reading /proc/self/status: {e}"))),
         }
@@ -175,6 +207,77 @@ pub fn forbid_new_privileges() -> io::Result<()> {
     } else {
         Err(io::Error::last_os_error())
     }
+}
+
+/// What [`clear_bounding_set`] could do.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum BoundingSet {
+    /// The calling thread's bounding set is empty now.
+    Emptied,
+    /// The thread lacks CAP_SETPCAP: the set (this mask) stays as it was.
+    Kept(u64),
+}
+
+/// The highest capability number the running kernel knows: from
+/// `/proc/sys/kernel/cap_last_cap`, else found by asking the kernel about
+/// each number in turn until it knows one no more.
+pub fn last_capability() -> u32 {
+    let from_proc = std::fs::read_to_string("/proc/sys/kernel/cap_last_cap")
+        .ok()
+        .and_then(|text| text.trim().parse::<u32>().ok());
+    from_proc.unwrap_or_else(|| {
+        (0..64u32)
+            // SAFETY: a plain prctl with integer arguments.
+            .take_while(|&cap| unsafe { libc::prctl(libc::PR_CAPBSET_READ, cap, 0, 0, 0) } >= 0)
+            .last()
+            .unwrap_or(0)
+    })
+}
+
+/// The calling thread's bounding set, read capability by capability.
+fn bounding_set_of_thread(last: u32) -> u64 {
+    (0..=last.min(63))
+        // SAFETY: a plain prctl with integer arguments.
+        .filter(|&cap| unsafe { libc::prctl(libc::PR_CAPBSET_READ, cap, 0, 0, 0) } == 1)
+        .fold(0, |mask, cap| mask | 1 << cap)
+}
+
+/// Empties the calling thread's capability bounding set (threads it
+/// starts afterwards inherit it). Needs CAP_SETPCAP in the effective set;
+/// without it the set is left alone and returned as [`BoundingSet::Kept`].
+pub fn clear_bounding_set() -> io::Result<BoundingSet> {
+    let last = last_capability();
+    for cap in 0..=last {
+        // SAFETY: a plain prctl with integer arguments.
+        if unsafe { libc::prctl(libc::PR_CAPBSET_DROP, cap, 0, 0, 0) } != 0 {
+            let e = io::Error::last_os_error();
+            if e.raw_os_error() == Some(libc::EPERM) {
+                return Ok(BoundingSet::Kept(bounding_set_of_thread(last)));
+            }
+            return Err(e);
+        }
+    }
+    match bounding_set_of_thread(last) {
+        0 => Ok(BoundingSet::Emptied),
+        left => Err(io::Error::other(format!(
+            "the bounding set is still {left:016x} after dropping every capability"
+        ))),
+    }
+}
+
+/// Runs `f` on a short-lived thread whose bounding set is emptied first
+/// (if it can be: see [`clear_bounding_set`]) and returns its result;
+/// threads `f` starts inherit that set. For the signal thread, which must
+/// exist before the main thread drops its privileges.
+pub fn on_thread_without_bounding_set<R: Send>(f: impl FnOnce() -> R + Send) -> io::Result<R> {
+    std::thread::scope(|scope| {
+        let helper = std::thread::Builder::new()
+            .name("lanwatch-start".into())
+            .spawn_scoped(scope, || clear_bounding_set().map(|_| f()))?;
+        helper
+            .join()
+            .map_err(|_| io::Error::other("the start-up thread panicked"))?
+    })
 }
 
 /// The real/effective/saved uids and gids and the supplementary groups.

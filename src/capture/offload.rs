@@ -184,17 +184,23 @@ pub fn assess(inputs: &Inputs, capture: &[CaptureInterface]) -> Assessment {
 }
 
 /// Reads the sources [`assess`] looks at, skipping those that are missing
-/// (not OpenWrt, no nft, no conntrack procfs, no permission).
+/// (not OpenWrt, no nft, no conntrack procfs, no permission). Under the
+/// seccomp allow-list (after `--user`) `nft` is not run: starting programs
+/// is forbidden there, and without CAP_NET_ADMIN it could not answer anyway.
 pub fn gather() -> Inputs {
     let firewall = std::fs::read_to_string("/etc/config/firewall").ok();
-    let nft_flowtables = Command::new("nft")
-        .args(["list", "flowtables"])
-        .stdin(Stdio::null())
-        .stderr(Stdio::null())
-        .output()
-        .ok()
-        .filter(|o| o.status.success())
-        .and_then(|o| String::from_utf8(o.stdout).ok());
+    let nft_flowtables = (!crate::seccomp::is_active())
+        .then(|| {
+            Command::new("nft")
+                .args(["list", "flowtables"])
+                .stdin(Stdio::null())
+                .stderr(Stdio::null())
+                .output()
+                .ok()
+                .filter(|o| o.status.success())
+                .and_then(|o| String::from_utf8(o.stdout).ok())
+        })
+        .flatten();
     let conntrack = read_start("/proc/net/nf_conntrack", CONNTRACK_SAMPLE_BYTES);
     Inputs {
         firewall,
