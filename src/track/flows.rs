@@ -131,6 +131,9 @@ pub struct Observation {
     /// Active connections that ended with this packet (an expired
     /// predecessor, and/or this flow closing): subtract from the client.
     pub deactivated: u64,
+    /// A packet towards the client on a flow the client had sent on: the
+    /// other side answered it (a sign of a real device, see `clients`).
+    pub answered: bool,
 }
 
 /// One packet's part in a flow.
@@ -190,6 +193,7 @@ impl FlowTable {
             hello: HelloState::Done,
             opened: false,
             deactivated: 0,
+            answered: false,
         };
         let timeouts = self.timeouts;
         if let Some(flow) = self.map.get_mut(key) {
@@ -208,6 +212,7 @@ impl FlowTable {
             obs.protocol = flow.protocol;
             obs.domain = flow.domain.as_ref().map(|d| d.hash);
             obs.hello = flow.hello;
+            obs.answered = packet.direction == Direction::Rx && flow.seen_tx;
             obs.deactivated += update(flow, key.ip_proto, packet);
             return obs;
         }

@@ -205,6 +205,10 @@ impl Tracker {
             Network::Arp(arp) => {
                 self.identities.observe_arp(self.now, &arp);
                 self.outcomes.not_ip = self.outcomes.not_ip.wrapping_add(1);
+                // ARP is what real devices send: its sender graduates.
+                if let Some(index) = self.clients.index_of(&ClientKey::Mac(arp.sender_mac)) {
+                    self.clients.graduate(index, self.now);
+                }
                 let sender = IpAddr::V4(arp.sender_ip);
                 if is_unicast(sender) && self.lan.contains(sender) && !arp.sender_mac.is_group() {
                     self.learn_neighbour(sender, arp.sender_mac);
@@ -303,6 +307,8 @@ impl Tracker {
             return false;
         };
         client.restore(saved);
+        // A saved client was a device the daemon knew.
+        self.clients.graduate(index, self.now);
         true
     }
 
@@ -443,7 +449,7 @@ impl Tracker {
     fn touch_client(&mut self, key: ClientKey, ip: IpAddr) -> usize {
         let index = self.clients.get_or_insert(key, self.now, &mut self.evicted);
         // Per-client DNS bounds are shares of global ones (memory bound).
-        self.dns.clients = self.clients.len();
+        self.dns.clients = self.clients.share_divisor(index);
         let new_address = self
             .clients
             .at_mut(index)
@@ -526,6 +532,15 @@ impl Tracker {
             (None, None) => self.outcomes.no_client = self.outcomes.no_client.wrapping_add(1),
         }
 
+        // DHCP and neighbour discovery are what real devices send: the
+        // sender graduates from probation (see `clients`).
+        if let Some(index) = src
+            .filter(|_| is_address_configuration(&transport))
+            .and_then(|s| self.clients.index_of(&s))
+        {
+            self.clients.graduate(index, self.now);
+        }
+
         // After the accounting, so that a client's first packet (often a
         // DNS query) finds its entry.
         if let Some(ports) = dns_ports(&transport) {
@@ -588,6 +603,9 @@ impl Tracker {
                 c.connections_active = c.connections_active.saturating_sub(1);
             }
         });
+        if obs.answered {
+            self.clients.graduate(index, self.now);
+        }
         let bytes = u64::from(ip.ip_len);
         if let Some(c) = self.clients.at_mut(index) {
             let counters = c.protocol_mut(obs.protocol);
@@ -775,7 +793,11 @@ impl Tracker {
             MessageRole::Response => dst,
             MessageRole::Ignored => None,
         };
-        let Some(client) = client.and_then(|k| self.clients.get_mut(&k)) else {
+        let Some(index) = client.and_then(|k| self.clients.index_of(&k)) else {
+            return;
+        };
+        self.dns.clients = self.clients.share_divisor(index);
+        let Some(client) = self.clients.at_mut(index) else {
             return;
         };
         match role {
@@ -953,6 +975,26 @@ fn is_router_service_reply(ip: &IpPacket<'_>) -> bool {
         }
         _ => false,
     }
+}
+
+/// DHCP and DHCPv6 client messages and IPv6 neighbour discovery (router
+/// and neighbour solicitations, neighbour advertisements): what a device
+/// sends to join the network.
+#[inline]
+fn is_address_configuration(transport: &Transport) -> bool {
+    matches!(
+        *transport,
+        Transport::Udp {
+            src_port: 68,
+            dst_port: 67,
+        } | Transport::Udp {
+            src_port: 546,
+            dst_port: 547,
+        } | Transport::Icmpv6 {
+            icmp_type: 133 | 135 | 136,
+            ..
+        }
+    )
 }
 
 /// Neither unspecified, multicast nor broadcast.
