@@ -5,6 +5,10 @@
 //! promiscuous mode — when procd's jail starts it as the user, and
 //! CAP_NET_RAW + CAP_SETUID + CAP_SETGID when it starts as root.
 //!
+//! All of it runs under the seccomp allow-list (`Seccomp: 2`), the interface
+//! recreation included; the bounding set ends empty when the daemon was
+//! given CAP_SETPCAP to empty it with, and as the jail left it otherwise.
+//!
 //! Frame counts are checked against the number of records in the pcap file
 //! sent (read with the pcap-file crate), not against lanwatch's own output.
 //! Needs root, tcpreplay, curl and setpriv (util-linux).
@@ -150,6 +154,22 @@ fn root_daemon_with_jail_capabilities_drops_to_the_user_and_recovers_an_interfac
             "--bounding-set=-all,+net_raw,+setuid,+setgid",
             "--inh-caps=-all",
         ],
+        // Emptying the bounding set needs CAP_SETPCAP, which this jail
+        // does not give: it stays as the jail left it.
+        "00000000000020c0",
+    );
+}
+
+#[test]
+fn root_daemon_with_cap_setpcap_too_ends_with_an_empty_bounding_set() {
+    drop_capture_and_recover(
+        "setpcap",
+        &[
+            "setpriv",
+            "--bounding-set=-all,+net_raw,+setuid,+setgid,+setpcap",
+            "--inh-caps=-all",
+        ],
+        "0000000000000000",
     );
 }
 
@@ -170,10 +190,14 @@ fn jailed_daemon_started_as_the_user_gives_up_its_ambient_cap_net_raw() {
             "--inh-caps=-all,+net_raw",
             "--ambient-caps=+net_raw",
         ],
+        "0000000000002000",
     );
 }
 
-fn drop_capture_and_recover(tag: &str, launcher: &[&str]) {
+/// Starts the daemon through `launcher`, checks what it keeps after the
+/// drop (`bounding_left`: the CapBnd it must end with), and has it capture
+/// and get a recreated interface back, all under the seccomp filter.
+fn drop_capture_and_recover(tag: &str, launcher: &[&str], bounding_left: &str) {
     require_root();
     let ns = Netns::new(tag);
     let pcap = repo_file("tests/data/generated/multi_address_client.pcap");
@@ -210,6 +234,12 @@ fn drop_capture_and_recover(tag: &str, launcher: &[&str]) {
         assert_eq!(status_field(&status, key), "0000000000000000", "{key}");
     }
     assert_eq!(status_field(&status, "NoNewPrivs"), "1");
+    assert_eq!(status_field(&status, "CapBnd"), bounding_left, "CapBnd");
+    assert_eq!(
+        status_field(&status, "Seccomp"),
+        "2",
+        "the allow-list is on"
+    );
     // Promiscuous mode took without CAP_NET_ADMIN (a packet socket's
     // membership shows as the device's promiscuity count).
     let link = ns.output(&["ip", "-d", "link", "show", "vcap"]);
