@@ -124,9 +124,15 @@ fn every_real_capture_is_the_file_its_provenance_names() {
     files.sort();
     let actual = sha256sum(&files);
     let unlisted: Vec<&String> = actual.keys().filter(|f| !listed.contains_key(*f)).collect();
-    assert!(unlisted.is_empty(), "files without provenance: {unlisted:?}");
+    assert!(
+        unlisted.is_empty(),
+        "files without provenance: {unlisted:?}"
+    );
     let missing: Vec<&String> = listed.keys().filter(|f| !actual.contains_key(*f)).collect();
-    assert!(missing.is_empty(), "PROVENANCE.md lists missing files: {missing:?}");
+    assert!(
+        missing.is_empty(),
+        "PROVENANCE.md lists missing files: {missing:?}"
+    );
     for (file, hash) in &listed {
         assert_eq!(&actual[file], hash, "{file} is not the upstream file");
     }
@@ -161,7 +167,10 @@ fn every_capture_folder_names_its_repository_commit_and_licence() {
         );
         assert!(!cells[4].is_empty(), "{folder} has no licence: {row}");
         let in_notice = format!("tests/captures/{}/", folder.trim_matches(['`', '/']));
-        assert!(notice.contains(&in_notice), "NOTICE does not name {in_notice}");
+        assert!(
+            notice.contains(&in_notice),
+            "NOTICE does not name {in_notice}"
+        );
     }
 }
 
