@@ -1,6 +1,8 @@
 //! End to end on a live interface: a network namespace with a veth pair,
 //! tcpreplay of a capture into one end, `lanwatch capture` on the other, and
-//! the served per-client figures equal to the replay of the same file.
+//! the served per-client figures equal to the replay of the same file. The
+//! daemon runs as it does on a router: `--user`, so under the seccomp
+//! allow-list.
 
 mod common;
 
@@ -30,7 +32,8 @@ fn live_capture_serves_the_same_figures_as_the_replay_of_the_same_file() {
             "vcap",
             "--listen",
             addr,
-            "--allow-root",
+            "--user",
+            "nobody",
         ])
         .stdout(Stdio::null())
         .spawn()
@@ -40,6 +43,23 @@ fn live_capture_serves_the_same_figures_as_the_replay_of_the_same_file() {
     wait_for("the daemon to serve", 30, || {
         ns.curl(&url("/api/v1/health"))
     });
+    // It counts as the user, under the system-call allow-list, with no
+    // capability it could get back.
+    let pid = daemon.0.as_ref().map(|c| c.id()).unwrap();
+    let proc_status = std::fs::read_to_string(format!("/proc/{pid}/status")).unwrap();
+    for (key, want) in [
+        ("Uid", "65534\t65534\t65534\t65534"),
+        ("CapBnd", "0000000000000000"),
+        ("CapEff", "0000000000000000"),
+        ("NoNewPrivs", "1"),
+        ("Seccomp", "2"),
+    ] {
+        let got = proc_status
+            .lines()
+            .find_map(|l| l.strip_prefix(key)?.strip_prefix(':'))
+            .map(str::trim);
+        assert_eq!(got, Some(want), "{key} in /proc/{pid}/status");
+    }
 
     let status = ns
         .command(&["tcpreplay", "-q", "-i", "vin", "--pps", "20000"])
