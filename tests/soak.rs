@@ -12,7 +12,7 @@
 mod common;
 
 use std::collections::BTreeMap;
-use std::process::Stdio;
+use std::process::{Command, Stdio};
 use std::time::{Duration, Instant};
 
 use common::*;
@@ -107,13 +107,20 @@ fn a_long_live_run_keeps_counters_monotonic_memory_flat_and_totals_exact() {
     let dir = std::env::temp_dir().join(format!("lanwatch-soak-{}", std::process::id()));
     let _ = std::fs::remove_dir_all(&dir);
     std::fs::create_dir_all(&dir).unwrap();
+    // The daemon runs as on a router (--user, under the seccomp filter):
+    // its user saves the state.
+    let chown = Command::new("chown")
+        .arg("nobody:nogroup")
+        .arg(&dir)
+        .status();
+    assert!(chown.is_ok_and(|s| s.success()), "chown {}", dir.display());
     let state = dir.join("state.json");
 
     let ns = Netns::new("soak");
     let addr = "127.0.0.1:19479";
     let mut daemon = ChildGuard(Some(
         ns.command(&[env!("CARGO_BIN_EXE_lanwatch"), "capture", "-i", "vcap"])
-            .args(["--listen", addr, "--allow-root", "--log-level", "warn"])
+            .args(["--listen", addr, "--user", "nobody", "--log-level", "warn"])
             .arg("--state-file")
             .arg(&state)
             .stdout(Stdio::null())
@@ -124,6 +131,14 @@ fn a_long_live_run_keeps_counters_monotonic_memory_flat_and_totals_exact() {
     wait_for("the daemon to serve", 30, || {
         ns.curl(&url("/api/v1/health"))
     });
+    let pid = daemon.0.as_ref().map(|c| c.id()).unwrap();
+    let seccomp = |pid: u32| {
+        let status = std::fs::read_to_string(format!("/proc/{pid}/status")).ok()?;
+        status
+            .lines()
+            .find_map(|l| Some(l.strip_prefix("Seccomp:")?.trim().to_string()))
+    };
+    assert_eq!(seccomp(pid).as_deref(), Some("2"), "under the filter");
 
     let mut replay = ns
         .command(&["tcpreplay", "-q", "-i", "vin"])
@@ -218,6 +233,7 @@ fn a_long_live_run_keeps_counters_monotonic_memory_flat_and_totals_exact() {
         high / 1048576.0
     );
 
+    assert_eq!(seccomp(pid).as_deref(), Some("2"), "still under the filter");
     // SIGTERM writes the state file with the same totals.
     let status = daemon.terminate(10).expect("lanwatch stops on SIGTERM");
     assert!(status.success(), "clean exit, got {status:?}");
