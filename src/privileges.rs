@@ -492,6 +492,61 @@ mod tests {
     }
 
     #[test]
+    fn the_last_capability_is_the_last_one_the_kernel_knows() {
+        let last = last_capability();
+        assert!(last >= 37, "CAP_AUDIT_READ (37) exists since Linux 3.16");
+        // SAFETY: plain prctl calls with integer arguments.
+        let (known, unknown) = unsafe {
+            (
+                libc::prctl(libc::PR_CAPBSET_READ, last, 0, 0, 0),
+                libc::prctl(libc::PR_CAPBSET_READ, last + 1, 0, 0, 0),
+            )
+        };
+        assert!(known >= 0, "the kernel knows capability {last}");
+        assert_eq!(
+            unknown,
+            -1,
+            "the kernel does not know capability {}",
+            last + 1
+        );
+    }
+
+    /// CapBnd of the calling thread, as the kernel shows it.
+    fn bounding_of_this_thread() -> u64 {
+        let status = std::fs::read_to_string("/proc/thread-self/status").unwrap();
+        parse_capabilities(&status).unwrap().bounding
+    }
+
+    #[test]
+    fn threads_started_from_the_helper_inherit_its_empty_bounding_set() {
+        // SAFETY: geteuid has no preconditions.
+        if unsafe { libc::geteuid() } != 0 {
+            eprintln!("skipped: emptying a bounding set needs CAP_SETPCAP (run as root)");
+            return;
+        }
+        let before = bounding_of_this_thread();
+        let (helper, child) = on_thread_without_bounding_set(|| {
+            let child = std::thread::spawn(bounding_of_this_thread).join().unwrap();
+            (bounding_of_this_thread(), child)
+        })
+        .unwrap();
+        assert_eq!(
+            (helper, child),
+            (0, 0),
+            "the helper and the thread it started"
+        );
+        assert_eq!(
+            bounding_of_this_thread(),
+            before,
+            "the caller keeps its own"
+        );
+        assert_ne!(
+            before, 0,
+            "a root test process starts with a full bounding set"
+        );
+    }
+
+    #[test]
     fn root_resolves_by_name_and_number() {
         let by_name = Credentials::resolve("root", None).unwrap();
         assert_eq!((by_name.uid, by_name.gid), (0, 0));

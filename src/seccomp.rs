@@ -534,7 +534,8 @@ pub fn install() -> Result<(), SeccompError> {
         let e = io::Error::last_os_error();
         return Err(SeccompError::Unavailable(format!(
             "the kernel offers no SECCOMP_RET_KILL_PROCESS ({e}); it needs \
-             CONFIG_SECCOMP_FILTER and Linux 4.14 or later"
+             CONFIG_SECCOMP_FILTER and Linux 4.14 or later, \
+             which user-mode emulators do not provide"
         )));
     }
     let filter = program(arch, &rules())?;
