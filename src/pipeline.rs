@@ -58,7 +58,7 @@ pub struct Worker<'a> {
     /// lease file is re-read and the state saved (the protocol table).
     pub on_reload: Option<ReloadHook<'a>>,
     /// The shutdown handle's reload count last acted on.
-    reloads_seen: u64,
+    reloads_seen: u32,
 }
 
 impl<'a> Worker<'a> {

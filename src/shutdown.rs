@@ -28,7 +28,7 @@
 
 use std::future::Future;
 use std::io;
-use std::sync::atomic::{AtomicBool, AtomicI32, AtomicU64, Ordering};
+use std::sync::atomic::{AtomicBool, AtomicI32, AtomicU32, Ordering};
 use std::sync::{Arc, Mutex, PoisonError};
 use std::time::Duration;
 
@@ -50,7 +50,9 @@ struct Signals {
     /// The signal that triggered the shutdown (0: none did).
     by_signal: AtomicI32,
     /// SIGHUPs (and `request_reload` calls) so far.
-    reloads: AtomicU64,
+    // 32 bits: 32-bit MIPS has no 64-bit atomics; the worker only compares
+    // for a change, so wrapping is harmless.
+    reloads: AtomicU32,
     /// Set by `starting`: the process is the binary, whose signals these
     /// are, and it may exit on its own after STOP_DEADLINE.
     owns_process: AtomicBool,
@@ -85,7 +87,7 @@ impl Shutdown {
                 graceful: AtomicBool::new(true),
                 owns_process: AtomicBool::new(false),
                 by_signal: AtomicI32::new(0),
-                reloads: AtomicU64::new(0),
+                reloads: AtomicU32::new(0),
                 hooks: Mutex::new(Vec::new()),
                 reloading: Mutex::new(()),
             }),
@@ -128,7 +130,7 @@ impl Shutdown {
 
     /// How many reloads were asked for so far (the capture worker compares
     /// it with the count it last acted on).
-    pub fn reloads(&self) -> u64 {
+    pub fn reloads(&self) -> u32 {
         self.signals.reloads.load(Ordering::Relaxed)
     }
 

@@ -184,3 +184,26 @@ fn the_licences_cargo_toml_names_are_in_the_repository() {
     assert!(apache.contains("Apache License") && apache.contains("Version 2.0, January 2004"));
     assert!(apache.contains("END OF TERMS AND CONDITIONS"));
 }
+
+#[test]
+fn the_daemon_uses_no_64_bit_atomics() {
+    // 32-bit MIPS and ARMv5 OpenWrt targets have none: a build for them fails.
+    fn walk(dir: &Path, out: &mut Vec<String>) {
+        for entry in fs::read_dir(dir).unwrap() {
+            let path = entry.unwrap().path();
+            if path.is_dir() {
+                walk(&path, out);
+            } else if path.extension().is_some_and(|e| e == "rs") {
+                let text = fs::read_to_string(&path).unwrap();
+                for (n, line) in text.lines().enumerate() {
+                    if ["AtomicU64", "AtomicI64"].iter().any(|a| line.contains(a)) {
+                        out.push(format!("{}:{}", path.display(), n + 1));
+                    }
+                }
+            }
+        }
+    }
+    let mut found = Vec::new();
+    walk(&root().join("src"), &mut found);
+    assert!(found.is_empty(), "64-bit atomics in {found:?}");
+}
