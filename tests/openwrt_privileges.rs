@@ -176,9 +176,14 @@ fn root_daemon_with_cap_setpcap_too_ends_with_an_empty_bounding_set() {
 #[test]
 fn jailed_daemon_started_as_the_user_gives_up_its_ambient_cap_net_raw() {
     // What procd's jail does with /etc/capabilities/lanwatch.json: start
-    // the daemon as the user with CAP_NET_RAW as its only (ambient)
-    // capability. --user then has nothing to switch, only CAP_NET_RAW to
-    // give up once the sockets are open.
+    // the daemon as the user with exactly the file's (ambient)
+    // capabilities. --user then has nothing to switch, only CAP_NET_RAW to
+    // give up once the sockets are open, and CAP_SETPCAP to empty the
+    // bounding set with.
+    let caps = shipped_capabilities();
+    let bounding = format!("--bounding-set=-all,{}", caps.join(","));
+    let inheritable = format!("--inh-caps=-all,{}", caps.join(","));
+    let ambient = format!("--ambient-caps={}", caps.join(","));
     drop_capture_and_recover(
         "jail",
         &[
@@ -186,12 +191,40 @@ fn jailed_daemon_started_as_the_user_gives_up_its_ambient_cap_net_raw() {
             "--reuid=nobody",
             "--regid=nogroup",
             "--clear-groups",
-            "--bounding-set=-all,+net_raw",
-            "--inh-caps=-all,+net_raw",
-            "--ambient-caps=+net_raw",
+            &bounding,
+            &inheritable,
+            &ambient,
         ],
-        "0000000000002000",
+        "0000000000000000",
     );
+}
+
+/// The capabilities the package's jail grants, as setpriv spells them
+/// (`+net_raw`), the same in every set of the file.
+fn shipped_capabilities() -> Vec<String> {
+    let text = std::fs::read_to_string(
+        root().join("openwrt-feed/net/lanwatch/files/lanwatch.capabilities.json"),
+    )
+    .unwrap();
+    let file: serde_json::Value = serde_json::from_str(&text).unwrap();
+    let ambient = &file["ambient"];
+    for set in ["bounding", "effective", "permitted", "inheritable"] {
+        assert_eq!(&file[set], ambient, "{set} differs from ambient");
+    }
+    ambient
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|c| {
+            format!(
+                "+{}",
+                c.as_str()
+                    .unwrap()
+                    .trim_start_matches("CAP_")
+                    .to_lowercase()
+            )
+        })
+        .collect()
 }
 
 /// Starts the daemon through `launcher`, checks what it keeps after the
