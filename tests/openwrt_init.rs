@@ -187,7 +187,7 @@ fn sample_config_gives_the_exact_command_line() {
 }
 
 #[test]
-fn jail_runs_the_user_with_only_cap_net_raw_and_no_new_privileges() {
+fn jail_runs_the_user_with_only_cap_net_raw_and_cap_setpcap() {
     let root = Root::new("jail", &sample(), true);
     let (_, log, ok) = root.run_init("start_service");
     assert!(ok);
@@ -215,7 +215,8 @@ fn jail_runs_the_user_with_only_cap_net_raw_and_no_new_privileges() {
             "procd_close_instance",
         ]
     );
-    // The capabilities file grants CAP_NET_RAW and nothing else, in every set.
+    // The capabilities file grants CAP_NET_RAW (the capture sockets) and
+    // CAP_SETPCAP (emptying the bounding set) and nothing else, in every set.
     let caps: serde_json::Value = serde_json::from_str(
         &fs::read_to_string(root.0.join("etc/capabilities/lanwatch.json")).unwrap(),
     )
@@ -227,7 +228,11 @@ fn jail_runs_the_user_with_only_cap_net_raw_and_no_new_privileges() {
         "permitted",
         "inheritable",
     ] {
-        assert_eq!(caps[set], serde_json::json!(["CAP_NET_RAW"]), "{set}");
+        assert_eq!(
+            caps[set],
+            serde_json::json!(["CAP_NET_RAW", "CAP_SETPCAP"]),
+            "{set}"
+        );
     }
 }
 
