@@ -160,6 +160,8 @@ pub struct Settings {
     pub export_dns_names: bool,
     pub user: Option<String>,
     pub group: Option<String>,
+    /// `seccomp '0'`: no system-call allow-list after the drop (debugging).
+    pub seccomp: bool,
     pub log_level: Option<String>,
     /// `allow_scraper`: peers allowed besides the router itself, as written.
     pub allow_scrapers: Vec<String>,
@@ -200,7 +202,7 @@ pub const TIMEOUTS: [(&str, &str); 6] = [
 ];
 
 /// Every option the section may hold.
-const KNOWN: [&str; 32] = [
+const KNOWN: [&str; 33] = [
     "enabled",
     "network",
     "interface",
@@ -225,6 +227,7 @@ const KNOWN: [&str; 32] = [
     "export_dns_names",
     "user",
     "group",
+    "seccomp",
     "log_level",
     "allow_scraper",
     "web_config",
@@ -497,6 +500,7 @@ impl Settings {
         let export_dns_names = r.bool("export_dns_names", true);
         let user = r.name("user", is_account, "a user name");
         let group = r.name("group", is_account, "a group name");
+        let seccomp = r.bool("seccomp", true);
         let log_level = r.value("log_level").and_then(|v| {
             if ["error", "warn", "info", "debug", "trace"].contains(&v) {
                 Some(v.to_string())
@@ -601,6 +605,7 @@ impl Settings {
             export_dns_names,
             user,
             group,
+            seccomp,
             log_level,
             allow_scrapers,
             web_config,
@@ -856,6 +861,11 @@ pub fn plan(settings: &Settings, net: &dyn Network, program: &str) -> Result<Pla
     if let Some(g) = &settings.group {
         push("--group", Some(g.clone()));
     }
+    // The allow-list is installed by the drop to `user`; without one there is
+    // nothing to turn off.
+    if !settings.seccomp && settings.user.is_some() {
+        push("--no-seccomp", None);
+    }
     if let Some(l) = &settings.log_level {
         push("--log-level", Some(l.clone()));
     }
@@ -1110,6 +1120,7 @@ config lanwatch 'main'
 \toption export_dns_names '0'
 \toption user 'lanwatch'
 \toption group 'lanwatch'
+\toption seccomp '0'
 \toption log_level 'debug'
 \tlist allow_scraper '192.168.1.10'
 \tlist allow_scraper 'fd00::/64'
@@ -1124,7 +1135,7 @@ config lanwatch 'main'
              --max-clients 64 --max-flows 4096 --tcp-timeout 3600 --udp-timeout 30 \
              --protocols /etc/lanwatch/protocols --leases /tmp/dhcp.leases \
              --exclude-mac AA:BB:CC:DD:EE:FF --no-dns-names --user lanwatch --group lanwatch \
-             --log-level debug --allow-scraper 127.0.0.0/8 --allow-scraper ::1 \
+             --no-seccomp --log-level debug --allow-scraper 127.0.0.0/8 --allow-scraper ::1 \
              --allow-scraper 10.0.0.1 --allow-scraper 192.168.1.10 --allow-scraper fd00::/64 \
              --web-config /etc/lanwatch/web.yml --state-file /etc/lanwatch/state/state.json \
              --state-interval 60"
