@@ -385,7 +385,7 @@ struct TrackArgs {
     #[arg(long = "router-mac", value_name = "MAC")]
     router_macs: Vec<Mac>,
 
-    /// Most clients kept; the idlest are evicted beyond.
+    /// Most clients kept; beyond, new ones not yet seen acting as real devices go first.
     #[arg(long, value_name = "N", default_value_t = TrackConfig::default().max_clients)]
     max_clients: usize,
 
