@@ -70,7 +70,7 @@ pub struct ProtocolUsage {
 }
 
 /// One client, as of the snapshot.
-#[derive(Clone, Debug, PartialEq, Serialize)]
+#[derive(Clone, Debug, Default, PartialEq, Serialize)]
 pub struct ClientSnapshot {
     /// The client's identity: its MAC, or None where the link carries none
     /// (then `ipv4`/`ipv6` hold the one address that identifies it).
@@ -217,6 +217,72 @@ pub struct PacketOutcomes {
     pub excluded: u64,
 }
 
+/// What became of a frame: the `outcome` of `lanwatch_packets_total`.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum PacketOutcome {
+    Accounted,
+    Lan,
+    NoClient,
+    NotIp,
+    Malformed,
+    Duplicate,
+    Excluded,
+}
+
+impl PacketOutcome {
+    pub fn label(self) -> &'static str {
+        match self {
+            PacketOutcome::Accounted => "accounted",
+            PacketOutcome::Lan => "lan",
+            PacketOutcome::NoClient => "no_client",
+            PacketOutcome::NotIp => "not_ip",
+            PacketOutcome::Malformed => "malformed",
+            PacketOutcome::Duplicate => "duplicate",
+            PacketOutcome::Excluded => "excluded",
+        }
+    }
+}
+
+impl PacketOutcomes {
+    /// Every outcome with its count, in the order they are exported.
+    pub fn by_outcome(&self) -> [(PacketOutcome, u64); 7] {
+        [
+            (PacketOutcome::Accounted, self.accounted),
+            (PacketOutcome::Lan, self.lan),
+            (PacketOutcome::NoClient, self.no_client),
+            (PacketOutcome::NotIp, self.not_ip),
+            (PacketOutcome::Malformed, self.malformed),
+            (PacketOutcome::Duplicate, self.duplicate),
+            (PacketOutcome::Excluded, self.excluded),
+        ]
+    }
+}
+
+/// A bounded table whose evictions are counted: the `table` of
+/// `lanwatch_evictions_total`.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum EvictionTable {
+    Clients,
+    Flows,
+    Domains,
+    DnsAnswers,
+    Devices,
+    Fragments,
+}
+
+impl EvictionTable {
+    pub fn label(self) -> &'static str {
+        match self {
+            EvictionTable::Clients => "clients",
+            EvictionTable::Flows => "flows",
+            EvictionTable::Domains => "domains",
+            EvictionTable::DnsAnswers => "dns_answers",
+            EvictionTable::Devices => "devices",
+            EvictionTable::Fragments => "fragments",
+        }
+    }
+}
+
 /// The daemon's own health.
 #[derive(Clone, Debug, Default, PartialEq, Serialize)]
 pub struct Health {
@@ -254,6 +320,20 @@ pub struct Health {
     pub flow_offload: Option<FlowOffload>,
     /// How the saves of the state file went (None: no `--state-file`).
     pub state_saves: Option<crate::state::StateSaves>,
+}
+
+impl Health {
+    /// Evictions of every bounded table, in the order they are exported.
+    pub fn evictions(&self) -> [(EvictionTable, u64); 6] {
+        [
+            (EvictionTable::Clients, self.client_evictions),
+            (EvictionTable::Flows, self.flow_evictions),
+            (EvictionTable::Domains, self.domain_evictions),
+            (EvictionTable::DnsAnswers, self.dns_answer_evictions),
+            (EvictionTable::Devices, self.device_evictions),
+            (EvictionTable::Fragments, self.fragment_evictions),
+        ]
+    }
 }
 
 /// The figures of the standard `process_*` families (filled in by the
