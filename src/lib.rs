@@ -8,7 +8,9 @@
 //! `config` reads the OpenWrt configuration and `privileges` drops root once
 //! the sockets are open; `state` saves the counters across restarts;
 //! `rpcd` is the LuCI backend on the router; `files` opens the files a user
-//! names (regular files only, never blocking on a FIFO).
+//! names (regular files only, never blocking on a FIFO); `system` holds the
+//! probes of the router itself (interface addresses, flow offloading,
+//! process figures).
 
 pub mod capture;
 pub mod config;
@@ -23,4 +25,5 @@ pub mod rpcd;
 pub mod seccomp;
 pub mod shutdown;
 pub mod state;
+pub mod system;
 pub mod track;

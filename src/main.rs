@@ -15,7 +15,6 @@ use ipnet::IpNet;
 
 use lanwatch::capture::file::CaptureFile;
 use lanwatch::capture::live::{LiveCapture, LiveOptions};
-use lanwatch::capture::offload;
 use lanwatch::capture::pacing::{Paced, Pacer};
 use lanwatch::config;
 use lanwatch::decode::Mac;
@@ -24,6 +23,7 @@ use lanwatch::pipeline::Worker;
 use lanwatch::privileges::{self, Credentials};
 use lanwatch::shutdown::Shutdown;
 use lanwatch::state::{self, StateSaver};
+use lanwatch::system::offload;
 use lanwatch::track::identity::IdentityConfig;
 use lanwatch::track::lan::Lan;
 use lanwatch::track::oui::OuiTable;
@@ -727,7 +727,7 @@ fn run_capture(args: CaptureArgs) -> Result<ExitCode, String> {
     let interfaces = args.interfaces.clone();
     let config = args
         .track
-        .config(|| lanwatch::capture::addresses::interface_prefixes(&interfaces))?;
+        .config(|| lanwatch::system::addresses::interface_prefixes(&interfaces))?;
     let mut tracker = Tracker::new(config);
     for mac in source.local_macs() {
         tracker.add_router_mac(*mac);

@@ -9,12 +9,12 @@
 
 use std::time::SystemTime;
 
-use crate::capture::offload::OffloadCell;
 use crate::capture::{CaptureError, Next, Source};
 use crate::decode::decode_frame;
-use crate::export::process;
 use crate::shutdown::Shutdown;
 use crate::state::StateSaver;
+use crate::system::offload::OffloadCell;
+use crate::system::process;
 use crate::track::publish::Publisher;
 use crate::track::{Snapshot, Tracker};
 

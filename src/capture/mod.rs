@@ -3,12 +3,10 @@
 //! Both implement [`Source`], so the pipeline cannot tell a replay from a
 //! live capture: the same frames give the same state.
 
-pub mod addresses;
 mod bpf;
 pub mod file;
 mod iface;
 pub mod live;
-pub mod offload;
 pub mod pacing;
 mod ring;
 

@@ -3,13 +3,11 @@
 //! Every renderer is a pure function of a [`crate::track::Snapshot`], so the
 //! CLI's `replay --format ...` and the HTTP server print the same bytes for
 //! the same state. `http` only routes requests to these renderers;
-//! `encoding` decides whether an answer goes gzip-compressed, and `process`
-//! reads the figures of the standard `process_*` families.
+//! `encoding` decides whether an answer goes gzip-compressed.
 
 pub mod encoding;
 pub mod http;
 pub mod json;
-pub mod process;
 pub mod prometheus;
 pub mod table;
 pub mod webconfig;
