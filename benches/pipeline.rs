@@ -16,6 +16,7 @@ use std::hint::black_box;
 
 use criterion::{criterion_group, criterion_main, BatchSize, Criterion, Throughput};
 use lanwatch::export::{json, prometheus};
+use lanwatch::pipeline::account_frame;
 use lanwatch::track::{TrackConfig, Tracker};
 
 mod common {
@@ -26,7 +27,7 @@ use common::frames::{generated, home_mix, real_mix, Mix};
 
 fn feed(tracker: &mut Tracker, frames: &Mix) {
     for f in frames.iter() {
-        tracker.process_frame(&f);
+        account_frame(tracker, &f);
     }
 }
 

@@ -6,17 +6,25 @@
 //! checks (one relaxed atomic load) whether a reader wants a fresh snapshot
 //! and whether it has been told to stop; kernel counters are refreshed when
 //! the source is idle and every few thousand frames.
+//!
+//! What the capture and the system say about themselves — the source's
+//! kernel counters and duplicates ([`SourceHealth`]), the process's figures,
+//! flow offloading, the state file's saves — never passes through the
+//! tracker: the worker stamps it on each snapshot, in one place
+//! ([`Worker::snapshot`]). This is the one module that sees capture,
+//! the system probes and track together.
 
 use std::time::SystemTime;
 
-use crate::capture::{CaptureError, Next, Source};
+use crate::capture::{CaptureError, Frame, Next, Source, SourceHealth};
 use crate::decode::decode_frame;
 use crate::shutdown::Shutdown;
 use crate::state::StateSaver;
-use crate::system::offload::OffloadCell;
-use crate::system::process;
+use crate::system::offload::{OffloadCell, OffloadState};
+use crate::system::process::{self, ProcessFigures};
 use crate::track::publish::Publisher;
-use crate::track::{Snapshot, Tracker};
+use crate::track::snapshot::FlowOffload;
+use crate::track::{Health, ProcessStats, Snapshot, Tracker};
 
 /// Refresh kernel counters at least this often under constant load.
 const STATS_EVERY_FRAMES: u64 = 1 << 14;
@@ -39,6 +47,13 @@ impl ProcessInfo {
     }
 }
 
+/// Decodes one captured frame and hands the result to `tracker`.
+#[inline]
+pub fn account_frame(tracker: &mut Tracker, frame: &Frame<'_>) {
+    let decoded = decode_frame(frame.link, frame.data, frame.wire_len);
+    tracker.process_result(frame.ts_nanos, &decoded);
+}
+
 /// What a reload (SIGHUP) does to the tracker besides the lease file.
 pub type ReloadHook<'a> = Box<dyn FnMut(&mut Tracker) + 'a>;
 
@@ -49,6 +64,8 @@ pub struct Worker<'a> {
     pub process: ProcessInfo,
     /// Frames handed to the tracker so far.
     pub frames: u64,
+    /// The source's own figures as last read.
+    pub source: SourceHealth,
     /// Flow offloading as a monitor thread last saw it (live capture).
     pub flow_offload: Option<OffloadCell>,
     /// Where the counters are saved periodically (`--state-file`); the
@@ -68,6 +85,7 @@ impl<'a> Worker<'a> {
             publisher,
             process: ProcessInfo::now(),
             frames: 0,
+            source: SourceHealth::default(),
             flow_offload: None,
             state: None,
             on_reload: None,
@@ -84,8 +102,7 @@ impl<'a> Worker<'a> {
         loop {
             match source.next_frame()? {
                 Next::Frame(frame) => {
-                    let decoded = decode_frame(frame.link, frame.data, frame.wire_len);
-                    self.tracker.process_result(frame.ts_nanos, &decoded);
+                    account_frame(self.tracker, &frame);
                     self.frames = self.frames.wrapping_add(1);
                     if self.frames % STATS_EVERY_FRAMES == 0 {
                         self.refresh_source_stats(source);
@@ -147,8 +164,7 @@ impl<'a> Worker<'a> {
     /// Kernel counters, duplicates, and wall-clock housekeeping (the lease
     /// file); run when idle and every few thousand frames.
     fn refresh_source_stats(&mut self, source: &mut dyn Source) {
-        self.tracker.set_kernel_stats(source.kernel_stats());
-        self.tracker.set_duplicates(source.skipped_duplicates());
+        self.source = SourceHealth::of(source);
         self.tracker.refresh(SystemTime::now());
     }
 
@@ -161,12 +177,59 @@ impl<'a> Worker<'a> {
         }
     }
 
-    /// The tracker's snapshot stamped with process facts.
+    /// The tracker's snapshot stamped with what the source, the system and
+    /// the state saver say about themselves.
     pub fn snapshot(&mut self) -> Snapshot {
         let mut snapshot = self.tracker.snapshot();
-        snapshot.health.process = process::stats(self.process.start_time_seconds);
-        snapshot.health.flow_offload = self.flow_offload.as_ref().and_then(OffloadCell::load);
-        snapshot.health.state_saves = self.state.as_ref().map(|saver| saver.counts);
+        self.stamp_health(&mut snapshot.health);
         snapshot
+    }
+
+    /// The one place the figures from outside the tracker reach a snapshot.
+    fn stamp_health(&self, health: &mut Health) {
+        health.kernel_packets = self.source.kernel.packets;
+        health.kernel_drops = self.source.kernel.drops;
+        health.packets.duplicate = self.source.duplicates;
+        health.process = process_stats(process::stats(self.process.start_time_seconds));
+        health.flow_offload = self
+            .flow_offload
+            .as_ref()
+            .and_then(OffloadCell::load)
+            .map(flow_offload);
+        health.state_saves = self.state.as_ref().map(|saver| saver.counts);
+    }
+}
+
+/// The process figures as the snapshot carries them.
+fn process_stats(figures: ProcessFigures) -> ProcessStats {
+    let ProcessFigures {
+        start_time_seconds,
+        cpu_seconds_total,
+        resident_memory_bytes,
+        virtual_memory_bytes,
+        open_fds,
+        max_fds,
+    } = figures;
+    ProcessStats {
+        start_time_seconds,
+        cpu_seconds_total,
+        resident_memory_bytes,
+        virtual_memory_bytes,
+        open_fds,
+        max_fds,
+    }
+}
+
+/// Flow offloading as the snapshot carries it.
+fn flow_offload(state: OffloadState) -> FlowOffload {
+    let OffloadState {
+        software,
+        hardware,
+        incomplete,
+    } = state;
+    FlowOffload {
+        software,
+        hardware,
+        incomplete,
     }
 }

@@ -52,6 +52,26 @@ pub trait Source {
     }
 }
 
+/// What a source says about itself: the kernel's counters and the frames
+/// it skipped as copies. The capture worker reads it now and then and
+/// stamps it on each snapshot (the tracker never sees it).
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub struct SourceHealth {
+    pub kernel: KernelStats,
+    /// Frames skipped as copies already counted on another interface.
+    pub duplicates: u64,
+}
+
+impl SourceHealth {
+    /// `source`'s figures now.
+    pub fn of(source: &mut dyn Source) -> SourceHealth {
+        SourceHealth {
+            kernel: source.kernel_stats(),
+            duplicates: source.skipped_duplicates(),
+        }
+    }
+}
+
 /// Totals from PACKET_STATISTICS, accumulated over the source's lifetime.
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
 pub struct KernelStats {

@@ -25,7 +25,6 @@ use std::time::Duration;
 
 use crate::config::uci;
 use crate::shutdown::Shutdown;
-use crate::track::snapshot::FlowOffload;
 
 /// How often the monitor looks again.
 pub const RECHECK: Duration = Duration::from_secs(60);
@@ -42,6 +41,20 @@ pub struct CaptureInterface {
     pub is_bridge: bool,
 }
 
+/// Whether the router offloads forwarded flows past the capture, and what
+/// that means for the counts.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub struct OffloadState {
+    /// Software flow offloading (a netfilter flowtable) is on.
+    pub software: bool,
+    /// Hardware flow offloading is on: offloaded flows never reach the CPU.
+    pub hardware: bool,
+    /// Forwarded traffic bypasses the capture interfaces, so the counts are
+    /// incomplete (hardware offload, or software offload with a capture on
+    /// the bridge device rather than its member ports).
+    pub incomplete: bool,
+}
+
 /// What the system shows; `None` where a source is unavailable.
 #[derive(Clone, Debug, Default)]
 pub struct Inputs {
@@ -56,7 +69,7 @@ pub struct Inputs {
 /// The verdict: the state to export and what to tell the user.
 #[derive(Clone, Debug, Default, PartialEq, Eq)]
 pub struct Assessment {
-    pub state: FlowOffload,
+    pub state: OffloadState,
     /// One line each, for the log.
     pub warnings: Vec<String>,
 }
@@ -174,7 +187,7 @@ pub fn assess(inputs: &Inputs, capture: &[CaptureInterface]) -> Assessment {
         ));
     }
     Assessment {
-        state: FlowOffload {
+        state: OffloadState {
             software,
             hardware,
             incomplete: hardware || bridge_misses,
@@ -241,7 +254,7 @@ const HARDWARE: u8 = 4;
 const INCOMPLETE: u8 = 8;
 
 impl OffloadCell {
-    pub fn store(&self, state: FlowOffload) {
+    pub fn store(&self, state: OffloadState) {
         let mut bits = KNOWN;
         for (on, bit) in [
             (state.software, SOFTWARE),
@@ -256,9 +269,9 @@ impl OffloadCell {
     }
 
     /// The last stored state; None before the first check.
-    pub fn load(&self) -> Option<FlowOffload> {
+    pub fn load(&self) -> Option<OffloadState> {
         let bits = self.0.load(Ordering::Relaxed);
-        (bits & KNOWN != 0).then_some(FlowOffload {
+        (bits & KNOWN != 0).then_some(OffloadState {
             software: bits & SOFTWARE != 0,
             hardware: bits & HARDWARE != 0,
             incomplete: bits & INCOMPLETE != 0,
@@ -427,7 +440,7 @@ ipv4     2 tcp      6 src=192.168.1.102 dst=198.51.100.9 sport=50322 dport=443 p
             &inputs(Some("config defaults\n"), Some(""), Some("")),
             &bridge(),
         );
-        assert_eq!(a.state, FlowOffload::default());
+        assert_eq!(a.state, OffloadState::default());
         assert!(a.warnings.is_empty());
     }
 
@@ -454,7 +467,7 @@ ipv4     2 tcp      6 src=192.168.1.102 dst=198.51.100.9 sport=50322 dport=443 p
             let a = assess(&inputs(Some(FIREWALL_HARDWARE), None, None), &capture);
             assert_eq!(
                 a.state,
-                FlowOffload {
+                OffloadState {
                     software: true,
                     hardware: true,
                     incomplete: true
@@ -468,13 +481,13 @@ ipv4     2 tcp      6 src=192.168.1.102 dst=198.51.100.9 sport=50322 dport=443 p
     fn hardware_option_without_software_offload_does_nothing() {
         let text = "config defaults\n option flow_offloading_hw '1'\n";
         let a = assess(&inputs(Some(text), None, None), &ports());
-        assert_eq!(a.state, FlowOffload::default());
+        assert_eq!(a.state, OffloadState::default());
     }
 
     #[test]
     fn the_kernel_ruleset_wins_over_an_unapplied_firewall_file() {
         let a = assess(&inputs(Some(FIREWALL_HARDWARE), Some(""), None), &ports());
-        assert_eq!(a.state, FlowOffload::default());
+        assert_eq!(a.state, OffloadState::default());
         let a = assess(
             &inputs(Some("config defaults\n"), Some(NFT_HARDWARE), None),
             &ports(),
@@ -504,14 +517,14 @@ ipv4     2 tcp      6 src=192.168.1.102 dst=198.51.100.9 sport=50322 dport=443 p
     fn cell_starts_unknown_and_keeps_each_flag() {
         let cell = OffloadCell::default();
         assert_eq!(cell.load(), None);
-        let state = FlowOffload {
+        let state = OffloadState {
             software: true,
             hardware: false,
             incomplete: true,
         };
         cell.store(state);
         assert_eq!(cell.load(), Some(state));
-        cell.store(FlowOffload::default());
-        assert_eq!(cell.load(), Some(FlowOffload::default()));
+        cell.store(OffloadState::default());
+        assert_eq!(cell.load(), Some(OffloadState::default()));
     }
 }

@@ -17,18 +17,30 @@
 
 use std::time::{SystemTime, UNIX_EPOCH};
 
-use crate::track::ProcessStats;
+/// The figures of the standard `process_*` families; 0 where unknown.
+#[derive(Clone, Copy, Debug, Default, PartialEq)]
+pub struct ProcessFigures {
+    /// Start time of the process, seconds since the epoch.
+    pub start_time_seconds: f64,
+    /// User and system CPU time spent, seconds.
+    pub cpu_seconds_total: f64,
+    pub resident_memory_bytes: u64,
+    pub virtual_memory_bytes: u64,
+    pub open_fds: u64,
+    /// The soft limit on open file descriptors (`u64::MAX`: unlimited).
+    pub max_fds: u64,
+}
 
 /// This process's figures now. `start_time_seconds` is what
 /// [`start_time_seconds`] returned when the process began its work: the
 /// start time does not change, so it is read once.
-pub fn stats(start_time_seconds: f64) -> ProcessStats {
+pub fn stats(start_time_seconds: f64) -> ProcessFigures {
     let stat = std::fs::read_to_string("/proc/self/stat")
         .ok()
         .and_then(|text| Stat::parse(&text));
     let ticks = clock_ticks_per_second();
     let page_size = sysconf(libc::_SC_PAGESIZE);
-    ProcessStats {
+    ProcessFigures {
         start_time_seconds,
         cpu_seconds_total: stat.as_ref().map_or(0.0, |s| {
             // CPU ticks fit an f64 exactly for centuries of CPU time.

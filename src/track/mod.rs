@@ -24,11 +24,8 @@ pub mod snapshot;
 use std::collections::HashMap;
 use std::net::IpAddr;
 
-use crate::capture::Frame;
 use crate::decode::tls::{parse_client_hello, ClientHelloAssembler, Parsed};
-use crate::decode::{
-    decode_frame, DecodeError, Decoded, Fragment, IpPacket, LinkInfo, Mac, Network, Transport,
-};
+use crate::decode::{DecodeError, Decoded, Fragment, IpPacket, LinkInfo, Mac, Network, Transport};
 
 pub use clients::ClientKey;
 pub use flows::Timeouts;
@@ -114,7 +111,6 @@ pub struct Tracker {
     neighbours: HashMap<IpAddr, Mac, foldhash::fast::RandomState>,
     max_neighbours: usize,
     outcomes: PacketOutcomes,
-    kernel: crate::capture::KernelStats,
     now: u64,
     next_sweep: u64,
     /// Scratch list of clients evicted while handling one packet.
@@ -152,7 +148,6 @@ impl Tracker {
             neighbours: HashMap::default(),
             max_neighbours: config.max_clients.saturating_mul(4).max(16),
             outcomes: PacketOutcomes::default(),
-            kernel: Default::default(),
             now: 0,
             next_sweep: 0,
             evicted: Vec::new(),
@@ -167,14 +162,6 @@ impl Tracker {
             domain_retention: config.domain_retention,
             next_retention_sweep: 0,
         }
-    }
-
-    /// Decodes and accounts one captured frame (the capture worker does
-    /// the same in two steps, see `pipeline`).
-    #[inline]
-    pub fn process_frame(&mut self, frame: &Frame<'_>) {
-        let decoded = decode_frame(frame.link, frame.data, frame.wire_len);
-        self.process_result(frame.ts_nanos, &decoded);
     }
 
     /// Accounts what decoding a frame captured at `ts_nanos` gave: the
@@ -310,15 +297,6 @@ impl Tracker {
         // A saved client was a device the daemon knew.
         self.clients.graduate(index, self.now);
         true
-    }
-
-    /// Frames skipped by the capture as duplicates (bridged frames seen leaving).
-    pub fn set_duplicates(&mut self, duplicates: u64) {
-        self.outcomes.duplicate = duplicates;
-    }
-
-    pub fn set_kernel_stats(&mut self, stats: crate::capture::KernelStats) {
-        self.kernel = stats;
     }
 
     #[inline]
@@ -874,8 +852,11 @@ impl Tracker {
         clients.sort_by_key(|a| (a.mac, a.ip));
         let health = Health {
             packets: self.outcomes,
-            kernel_packets: self.kernel.packets,
-            kernel_drops: self.kernel.drops,
+            // What the capture and the system say about themselves (kernel
+            // counters, duplicates, process figures, offloading) is not the
+            // tracker's to know: the capture worker stamps it on.
+            kernel_packets: 0,
+            kernel_drops: 0,
             clients: self.clients.len() as u64,
             flows: self.flows.len() as u64,
             max_clients: self.clients.max() as u64,

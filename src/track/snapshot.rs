@@ -337,7 +337,7 @@ impl Health {
 }
 
 /// The figures of the standard `process_*` families (filled in by the
-/// capture worker from procfs, see `export::process`; 0 where unknown).
+/// capture worker from procfs, see `system::process`; 0 where unknown).
 #[derive(Clone, Copy, Debug, Default, PartialEq, Serialize)]
 pub struct ProcessStats {
     /// Start time of the process, seconds since the epoch.

@@ -546,14 +546,11 @@ const IPV6_HEADER_ONLY: [u8; 54] = [
     0xfd, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0x03,
 ];
 
-fn frame(data: &[u8], wire_len: u32) -> crate::capture::Frame<'_> {
-    crate::capture::Frame {
-        ts_nanos: SEC,
-        wire_len,
-        link: crate::decode::LinkType::Ethernet,
-        data,
-        outgoing: false,
-    }
+/// Decodes an Ethernet frame captured at 1 s, `wire_len` bytes long on the
+/// wire, and accounts it (what the capture worker does with each frame).
+fn process_frame(t: &mut Tracker, data: &[u8], wire_len: u32) {
+    let decoded = crate::decode::decode_frame(crate::decode::LinkType::Ethernet, data, wire_len);
+    t.process_result(SEC, &decoded);
 }
 
 #[test]
@@ -561,7 +558,7 @@ fn a_snaplen_cut_frame_counts_its_full_ip_length() {
     let mut t = Tracker::new(TrackConfig::default());
     // Captured 54 bytes of a 74-byte frame: the IP length (60) is what
     // counts, although the hop-by-hop header was cut off.
-    t.process_frame(&frame(&IPV6_HEADER_ONLY, 74));
+    process_frame(&mut t, &IPV6_HEADER_ONLY, 74);
     let s = t.snapshot();
     assert_eq!(s.health.packets.lan, 1);
     assert_eq!(s.clients[0].lan.tx_bytes, 60);
@@ -570,7 +567,7 @@ fn a_snaplen_cut_frame_counts_its_full_ip_length() {
 #[test]
 fn a_frame_that_ends_inside_its_extension_headers_uncut_is_malformed() {
     let mut t = Tracker::new(TrackConfig::default());
-    t.process_frame(&frame(&IPV6_HEADER_ONLY, 54));
+    process_frame(&mut t, &IPV6_HEADER_ONLY, 54);
     let s = t.snapshot();
     assert_eq!(s.health.packets.malformed, 1);
     assert!(s.clients.is_empty());
