@@ -442,3 +442,79 @@ fn capture_refuses_to_serve_as_root_without_allow_root() {
         "{err}"
     );
 }
+
+/// Reads from `stream` until the server closes it (or 20 s pass); returns
+/// what arrived and how long it took.
+fn read_until_closed(stream: &mut TcpStream) -> (Vec<u8>, Duration) {
+    stream
+        .set_read_timeout(Some(Duration::from_secs(20)))
+        .unwrap();
+    let started = Instant::now();
+    let mut buf = Vec::new();
+    let _ = stream.read_to_end(&mut buf);
+    (buf, started.elapsed())
+}
+
+#[test]
+fn a_kept_alive_connection_that_sends_nothing_more_is_closed_after_the_request_timeout() {
+    let server = start(&["--request-timeout", "2"]);
+    let mut stream = TcpStream::connect(&server.addr).unwrap();
+    stream
+        .write_all(b"GET /api/v1/health HTTP/1.1\r\nHost: x\r\n\r\n")
+        .unwrap();
+    let (buf, waited) = read_until_closed(&mut stream);
+    let text = String::from_utf8_lossy(&buf);
+    assert!(text.starts_with("HTTP/1.1 200"), "{text}");
+    // One answer, then the idle connection is closed: not held for ever.
+    assert_eq!(text.matches("HTTP/1.1 ").count(), 1, "{text}");
+    assert!(
+        waited >= Duration::from_millis(1500) && waited < Duration::from_secs(10),
+        "closed after {waited:?}"
+    );
+}
+
+#[test]
+fn a_slow_body_is_refused_at_once_and_its_connection_closed() {
+    let server = start(&[]);
+    for head in [
+        "POST /metrics HTTP/1.1\r\nHost: x\r\nContent-Length: 100000000\r\n\r\n",
+        "GET /metrics HTTP/1.1\r\nHost: x\r\nTransfer-Encoding: chunked\r\n\r\n",
+    ] {
+        let mut stream = TcpStream::connect(&server.addr).unwrap();
+        stream.write_all(head.as_bytes()).unwrap();
+        // A byte of the body, then nothing: the answer must not wait for it.
+        stream.write_all(b"1").unwrap();
+        let (buf, waited) = read_until_closed(&mut stream);
+        let text = String::from_utf8_lossy(&buf);
+        assert!(
+            text.starts_with("HTTP/1.1 405") || text.starts_with("HTTP/1.1 413"),
+            "{head:?}: {text}"
+        );
+        assert!(
+            waited < Duration::from_secs(3),
+            "{head:?}: closed after {waited:?}"
+        );
+    }
+}
+
+#[test]
+fn connections_beyond_the_per_address_bound_push_out_the_oldest_idle_one() {
+    let server = start(&["--request-timeout", "30"]);
+    // Eight idle connections from 127.0.0.1, the per-address bound.
+    let mut idle: Vec<TcpStream> = (0..8)
+        .map(|_| TcpStream::connect(&server.addr).unwrap())
+        .collect();
+    std::thread::sleep(Duration::from_millis(300));
+    // A ninth is served; the oldest idle one is closed to make room.
+    let seen = curl(&[&format!("http://{}/api/v1/health", server.addr)]);
+    assert_eq!(seen.status, 200);
+    let (buf, waited) = read_until_closed(&mut idle[0]);
+    assert!(buf.is_empty(), "the displaced connection got no answer");
+    assert!(waited < Duration::from_secs(5), "closed after {waited:?}");
+    // The others are still open: a request on the newest is answered.
+    let last = idle.last_mut().unwrap();
+    last.write_all(b"GET /api/v1/health HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n")
+        .unwrap();
+    let (buf, _) = read_until_closed(last);
+    assert!(String::from_utf8_lossy(&buf).starts_with("HTTP/1.1 200"));
+}

@@ -18,12 +18,39 @@
 //! Access is a [`Policy`], checked in the order that costs a refused peer
 //! (and the router) least: the peer's address against the allow-list as
 //! soon as the connection is accepted (refused peers are closed before a
-//! byte is read or a TLS handshake begins), then TLS (`--web-config`,
-//! feature `tls`), then the request's limits — headers within 8 KiB (431),
-//! the whole head within the request timeout (else the connection is
-//! closed) — then basic authentication (401, with `WWW-Authenticate`), and
+//! byte is read or a TLS handshake begins), then the connection limits
+//! (below), then TLS (`--web-config`, feature `tls`), then the request's
+//! limits — headers within 8 KiB (431), the whole head within the request
+//! timeout (else the connection is closed) — then basic authentication
+//! (401, with `WWW-Authenticate`; 429 and 503 from the bcrypt gate), and
 //! only then the route (404), the method (405: only GET and HEAD) and the
-//! body (413: requests carry none).
+//! body (413: requests carry none; a body is never read, and the
+//! connection closes after the answer).
+//!
+//! Staying up under hostile connections. The server must keep answering
+//! its scraper while others open connections and do nothing with them, so
+//! nothing a peer does can hold the accept loop or a connection slot for
+//! long:
+//!
+//! - the loop accepts at once, always: a connection beyond the limits is
+//!   closed unread, so the kernel's accept queue never fills (10 000 idle
+//!   connects no longer lock everyone out);
+//! - [`super::limits`] bounds connections in total (64) and per source
+//!   (8; an IPv6 source is its /64) and keeps 16 slots for trusted
+//!   sources — a scraper the allow-list names by its single address, or
+//!   one that recently presented the right credentials (or, where no
+//!   password is asked for, made a clean exchange). When full, the oldest
+//!   idle connection makes room: idle connections cannot crowd anyone out;
+//! - a connection waiting for a request head — a new one, a slowloris
+//!   trickling its head, or a kept-alive one between requests — is closed
+//!   after the request timeout (default 5 s; hyper's header-read timer
+//!   covers the whole head and the keep-alive wait alike; Prometheus
+//!   simply reconnects for its next scrape);
+//! - a response may wait at most 10 s in total for a slow reader;
+//! - bcrypt checks go through [`super::auth_gate`]: cached right
+//!   credentials first, one check at a time, a short queue, lockout of
+//!   sources that keep guessing wrong;
+//! - every connection still ends after 5 minutes, however busy.
 //!
 //! Every answer a route gives (`/metrics`, the JSON endpoints, the landing
 //! page) is gzip-compressed when the request's `Accept-Encoding` allows it
@@ -42,7 +69,8 @@ use http_body_util::Full;
 use hyper::body::{Bytes, Incoming};
 use hyper::header::{
     HeaderMap, HeaderName, HeaderValue, ALLOW, AUTHORIZATION, CACHE_CONTROL, CONNECTION,
-    CONTENT_ENCODING, CONTENT_LENGTH, CONTENT_TYPE, TRANSFER_ENCODING, VARY, WWW_AUTHENTICATE,
+    CONTENT_ENCODING, CONTENT_LENGTH, CONTENT_TYPE, RETRY_AFTER, TRANSFER_ENCODING, VARY,
+    WWW_AUTHENTICATE,
 };
 use hyper::server::conn::http1;
 use hyper::service::service_fn;
@@ -51,11 +79,13 @@ use hyper_util::rt::{TokioIo, TokioTimer};
 use ipnet::IpNet;
 use tokio::io::{AsyncRead, AsyncWrite};
 use tokio::net::TcpListener;
-use tokio::sync::{watch, OwnedSemaphorePermit, Semaphore};
+use tokio::sync::watch;
 use tokio::task::JoinSet;
 use tracing::{debug, info, warn};
 
+use super::auth_gate::{AuthGate, Verdict};
 use super::json::{self, ClientKey};
+use super::limits::{self, ConnState, Limits, Slot, Source, Watched};
 use super::webconfig::{BasicAuth, WebConfig};
 use super::{encoding, prometheus, table};
 pub use crate::shutdown::Shutdown;
@@ -74,8 +104,9 @@ pub const SNAPSHOT_PATIENCE: Duration = Duration::from_millis(250);
 pub const SHUTDOWN_GRACE: Duration = Duration::from_secs(5);
 
 /// A client must send its request head (and finish any TLS handshake)
-/// within this time unless told otherwise.
-pub const DEFAULT_REQUEST_TIMEOUT: Duration = Duration::from_secs(10);
+/// within this time unless told otherwise; a kept-alive connection must
+/// send its next request within it too, or it is closed.
+pub const DEFAULT_REQUEST_TIMEOUT: Duration = Duration::from_secs(5);
 
 /// Request heads larger than this are refused with 431 (hyper's smallest
 /// read buffer, and plenty for a scraper).
@@ -84,9 +115,6 @@ pub const MAX_HEADER_BYTES: usize = 8 * 1024;
 /// A connection is closed (gracefully) after this long, however busy: a
 /// slow reader cannot hold one of the few connection slots for ever.
 const MAX_CONNECTION_LIFETIME: Duration = Duration::from_secs(300);
-
-/// Connections served at once; more wait in the kernel's accept queue.
-const MAX_CONNECTIONS: usize = 32;
 
 /// Pause after an accept error (out of file descriptors, say) before retrying.
 const ACCEPT_BACKOFF: Duration = Duration::from_millis(100);
@@ -204,6 +232,22 @@ impl Policy {
         self.allow.iter().any(|net| net.contains(&peer))
     }
 
+    /// Whether the allow-list names `peer` by its single address (an
+    /// entry that is one host, not a prefix): such a scraper may use the
+    /// connection slots kept for trusted sources.
+    pub fn names(&self, peer: IpAddr) -> bool {
+        let peer = match peer {
+            IpAddr::V6(v6) => v6
+                .to_ipv4_mapped()
+                .map(IpAddr::V4)
+                .unwrap_or(IpAddr::V6(v6)),
+            v4 => v4,
+        };
+        self.allow
+            .iter()
+            .any(|net| net.prefix_len() == net.max_prefix_len() && net.contains(&peer))
+    }
+
     /// Whether the endpoint speaks HTTPS.
     pub fn is_tls(&self) -> bool {
         #[cfg(feature = "tls")]
@@ -314,6 +358,8 @@ pub fn run_server_shared(
     let runtime = tokio::runtime::Builder::new_current_thread()
         .enable_io()
         .enable_time()
+        // The bcrypt checks are the only blocking work, one at a time.
+        .max_blocking_threads(1)
         .build()
         .map_err(HttpError::Runtime)?;
     runtime.block_on(async move {
@@ -362,10 +408,9 @@ pub async fn serve_shared(
     shutdown: impl Future<Output = ()>,
     shared: SharedPolicy,
 ) -> io::Result<()> {
-    // bcrypt verifications, one at a time (see `BasicAuth`).
-    let auth_gate = Arc::new(Semaphore::new(1));
+    let gate = Arc::new(AuthGate::new());
+    let limits = Arc::new(Limits::new());
     let (stop_tx, stop_rx) = watch::channel(false);
-    let slots = Arc::new(Semaphore::new(MAX_CONNECTIONS));
     let mut connections = JoinSet::new();
     tokio::pin!(shutdown);
 
@@ -373,13 +418,6 @@ pub async fn serve_shared(
         // Reap connections that finished, so the set stays small.
         while connections.try_join_next().is_some() {}
 
-        let permit = tokio::select! {
-            () = &mut shutdown => break Ok(()),
-            permit = slots.clone().acquire_owned() => match permit {
-                Ok(permit) => permit,
-                Err(_closed) => break Ok(()),
-            },
-        };
         let accepted = tokio::select! {
             () = &mut shutdown => break Ok(()),
             accepted = listener.accept() => accepted,
@@ -393,26 +431,51 @@ pub async fn serve_shared(
                     drop(stream);
                     continue;
                 }
-                debug!("connection from {peer}");
+                let source = Source::of(peer.ip());
+                let slot = match limits.admit(
+                    source,
+                    policy.names(peer.ip()),
+                    std::time::Instant::now(),
+                ) {
+                    Ok(slot) => slot,
+                    Err(why) => {
+                        debug!("connection from {peer} closed unread: {why}");
+                        drop(stream);
+                        continue;
+                    }
+                };
+                debug!("connection from {peer} ({:?})", slot.class);
+                // Where no password is asked for, a clean exchange is
+                // what earns a source trust; otherwise the credentials.
+                let vouch = policy.auth.is_none().then(|| (limits.clone(), source));
+                let stream =
+                    Watched::new(stream, slot.state.clone(), limits::WRITE_STALL_LIMIT, vouch);
                 let context = Context {
                     reader: reader.clone(),
                     policy: policy.clone(),
-                    auth_gate: auth_gate.clone(),
+                    gate: gate.clone(),
+                    limits: limits.clone(),
+                    source,
+                    state: slot.state.clone(),
                 };
                 let stop = stop_rx.clone();
                 #[cfg(feature = "tls")]
                 if let Some(acceptor) = policy.tls.clone() {
                     let timeout = policy.request_timeout;
-                    connections.spawn(async move {
+                    let id = slot.id();
+                    let task = connections.spawn(async move {
                         match tokio::time::timeout(timeout, acceptor.accept(stream)).await {
-                            Ok(Ok(tls)) => serve_connection(tls, context, stop, permit).await,
+                            Ok(Ok(tls)) => serve_connection(tls, context, stop, slot).await,
                             Ok(Err(e)) => debug!("TLS handshake with {peer} failed: {e}"),
                             Err(_) => debug!("TLS handshake with {peer} timed out"),
                         }
                     });
+                    limits.attach(id, task);
                     continue;
                 }
-                connections.spawn(serve_connection(stream, context, stop, permit));
+                let id = slot.id();
+                let task = connections.spawn(serve_connection(stream, context, stop, slot));
+                limits.attach(id, task);
             }
             Err(e) if is_transient(&e) => {
                 warn!("accepting an HTTP connection failed: {e}; retrying");
@@ -461,7 +524,12 @@ fn is_transient(e: &io::Error) -> bool {
 struct Context {
     reader: SnapshotReader,
     policy: Arc<Policy>,
-    auth_gate: Arc<Semaphore>,
+    gate: Arc<AuthGate>,
+    limits: Arc<Limits>,
+    /// The peer, as the limits and the bcrypt gate count it.
+    source: Source,
+    /// The connection's state in the limits' table.
+    state: Arc<ConnState>,
 }
 
 /// Serves one connection until the client closes it or shutdown asks it to
@@ -470,17 +538,23 @@ async fn serve_connection<S>(
     stream: S,
     context: Context,
     mut stop: watch::Receiver<bool>,
-    _slot: OwnedSemaphorePermit,
+    _slot: Slot,
 ) where
     S: AsyncRead + AsyncWrite + Unpin + Send + 'static,
 {
     let request_timeout = context.policy.request_timeout;
     let service = service_fn(move |request: Request<Incoming>| {
         let context = context.clone();
+        // Busy (not to be displaced) until the answer is ready.
+        let busy = limits::begin_request(&context.limits, &context.state);
         // The request body, if any, is never read: drop it right away.
         let (parts, body) = request.into_parts();
         drop(body);
-        async move { Ok::<_, Infallible>(admit_and_respond(parts, context).await) }
+        async move {
+            let response = admit_and_respond(parts, context).await;
+            drop(busy);
+            Ok::<_, Infallible>(response)
+        }
     });
     let connection = http1::Builder::new()
         .timer(TokioTimer::new())
@@ -526,18 +600,50 @@ async fn admit_then_respond(
 ) -> Response<Full<Bytes>> {
     let head = parts.method == Method::HEAD;
     if let Some(auth) = &context.policy.auth {
-        if !authorized(auth, &context.auth_gate, &parts.headers).await {
-            let mut response = reply(
-                StatusCode::UNAUTHORIZED,
-                TEXT,
-                "unauthorized\n".to_string(),
-                head,
-            );
-            response.headers_mut().insert(
-                WWW_AUTHENTICATE,
-                HeaderValue::from_static("Basic realm=\"lanwatch\", charset=\"UTF-8\""),
-            );
-            return response;
+        let header = parts.headers.get(AUTHORIZATION).map(HeaderValue::as_bytes);
+        match context.gate.check(auth, context.source, header).await {
+            Verdict::Allowed => context
+                .limits
+                .trust(context.source, std::time::Instant::now()),
+            Verdict::Denied => {
+                let mut response = reply(
+                    StatusCode::UNAUTHORIZED,
+                    TEXT,
+                    "unauthorized\n".to_string(),
+                    head,
+                );
+                response.headers_mut().insert(
+                    WWW_AUTHENTICATE,
+                    HeaderValue::from_static("Basic realm=\"lanwatch\", charset=\"UTF-8\""),
+                );
+                return response;
+            }
+            Verdict::Busy => {
+                let mut response = reply(
+                    StatusCode::SERVICE_UNAVAILABLE,
+                    TEXT,
+                    "too many logins being checked; try again\n".to_string(),
+                    head,
+                );
+                response
+                    .headers_mut()
+                    .insert(RETRY_AFTER, HeaderValue::from_static("1"));
+                return response;
+            }
+            Verdict::LockedOut(left) => {
+                debug!("login from {} refused: too many wrong ones", context.source);
+                let mut response = reply(
+                    StatusCode::TOO_MANY_REQUESTS,
+                    TEXT,
+                    "too many wrong logins from this address; try again later\n".to_string(),
+                    head,
+                );
+                let seconds = left.as_secs().saturating_add(1);
+                response
+                    .headers_mut()
+                    .insert(RETRY_AFTER, HeaderValue::from(seconds));
+                return response;
+            }
         }
     }
     if (parts.method == Method::GET || head) && has_body(&parts.headers) {
@@ -566,24 +672,6 @@ fn has_body(headers: &HeaderMap) -> bool {
         Some(Some(0)) | None => headers.contains_key(TRANSFER_ENCODING),
         Some(_) => true,
     }
-}
-
-/// Checks the request's basic-auth credentials (bcrypt, off the runtime
-/// thread, one verification at a time).
-async fn authorized(auth: &Arc<BasicAuth>, gate: &Arc<Semaphore>, headers: &HeaderMap) -> bool {
-    let Some((user, password)) = headers
-        .get(AUTHORIZATION)
-        .and_then(|v| BasicAuth::credentials(v.as_bytes()))
-    else {
-        return false;
-    };
-    let Ok(_turn) = gate.clone().acquire_owned().await else {
-        return false;
-    };
-    let auth = auth.clone();
-    tokio::task::spawn_blocking(move || auth.verify(&user, &password))
-        .await
-        .unwrap_or(false)
 }
 
 /// The paths the server knows.

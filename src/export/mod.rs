@@ -5,9 +5,11 @@
 //! the same state. `http` only routes requests to these renderers;
 //! `encoding` decides whether an answer goes gzip-compressed.
 
+pub mod auth_gate;
 pub mod encoding;
 pub mod http;
 pub mod json;
+pub mod limits;
 pub mod prometheus;
 pub mod table;
 pub mod webconfig;

@@ -35,6 +35,7 @@
 use std::collections::BTreeMap;
 use std::fs;
 use std::path::{Path, PathBuf};
+use std::time::{Duration, Instant};
 
 /// The largest web-config file read.
 const MAX_FILE_BYTES: u64 = 1024 * 1024;
@@ -191,20 +192,35 @@ impl WebConfig {
 /// verification, not one per scrape.
 const MAX_REMEMBERED_LOGINS: usize = 16;
 
+/// How long a remembered login is kept after it was last used: longer
+/// than any usual scrape interval, so a scraper is checked by bcrypt once,
+/// not once per scrape, while a login nobody uses is soon forgotten.
+pub const REMEMBER_LOGIN_FOR: Duration = Duration::from_secs(5 * 60);
+
 /// Checks `Authorization: Basic` credentials against the bcrypt hashes of
 /// `basic_auth_users`.
 ///
 /// A bcrypt verification takes tens of milliseconds on a PC and most of a
 /// second on a router: the server runs them off its runtime thread, one at
-/// a time. Unknown users are verified against a dummy hash of the same
-/// cost, so the time taken does not tell which user names exist.
-/// Successful logins are remembered (user and password, compared in
-/// constant time), as the exporter toolkit does.
+/// a time (see `super::auth_gate`). Unknown users are verified against a
+/// dummy hash of the same cost, so the time taken does not tell which user
+/// names exist. Successful logins are remembered (user and password,
+/// compared in constant time, for [`REMEMBER_LOGIN_FOR`] after their last
+/// use), as the exporter toolkit does; a new web config (SIGHUP) starts
+/// with none.
 #[derive(Debug)]
 pub struct BasicAuth {
     users: BTreeMap<String, String>,
     dummy: String,
-    remembered: std::sync::Mutex<Vec<(String, Vec<u8>)>>,
+    remembered: std::sync::Mutex<Vec<Remembered>>,
+}
+
+/// A login that passed, and when it was last used.
+#[derive(Debug)]
+struct Remembered {
+    user: String,
+    password: Vec<u8>,
+    used: Instant,
 }
 
 impl BasicAuth {
@@ -245,7 +261,7 @@ impl BasicAuth {
 
     /// Whether the login is right. Slow (bcrypt): not for a runtime thread.
     pub fn verify(&self, user: &str, password: &[u8]) -> bool {
-        if self.is_remembered(user, password) {
+        if self.is_remembered(user, password, Instant::now()) {
             return true;
         }
         let (hash, known) = match self.users.get(user) {
@@ -254,24 +270,35 @@ impl BasicAuth {
         };
         let ok = bcrypt::verify(password, hash).unwrap_or(false) && known;
         if ok {
-            if let Ok(mut remembered) = self.remembered.lock() {
-                if remembered.len() >= MAX_REMEMBERED_LOGINS {
-                    remembered.remove(0);
-                }
-                remembered.push((user.to_string(), password.to_vec()));
+            let mut remembered = self.remembered.lock().unwrap_or_else(|e| e.into_inner());
+            if remembered.len() >= MAX_REMEMBERED_LOGINS {
+                remembered.remove(0);
             }
+            remembered.push(Remembered {
+                user: user.to_string(),
+                password: password.to_vec(),
+                used: Instant::now(),
+            });
         }
         ok
     }
 
-    fn is_remembered(&self, user: &str, password: &[u8]) -> bool {
-        let Ok(remembered) = self.remembered.lock() else {
-            return false;
-        };
-        remembered.iter().fold(false, |found, (u, p)| {
-            found
-                | (constant_time_eq(u.as_bytes(), user.as_bytes()) & constant_time_eq(p, password))
-        })
+    /// Whether the login passed a verification and was used within
+    /// [`REMEMBER_LOGIN_FOR`] (which starts again from `now`). Fast: no
+    /// bcrypt, a constant-time comparison with each remembered login.
+    pub fn is_remembered(&self, user: &str, password: &[u8], now: Instant) -> bool {
+        let mut remembered = self.remembered.lock().unwrap_or_else(|e| e.into_inner());
+        remembered.retain(|r| now.saturating_duration_since(r.used) <= REMEMBER_LOGIN_FOR);
+        let mut found = false;
+        for r in remembered.iter_mut() {
+            let same = constant_time_eq(r.user.as_bytes(), user.as_bytes())
+                & constant_time_eq(&r.password, password);
+            if same {
+                r.used = now;
+            }
+            found |= same;
+        }
+        found
     }
 }
 
@@ -814,6 +841,24 @@ mod tests {
         // The dummy hash never lets anyone in, not even with its own text.
         assert!(!auth.verify("bob", b"lanwatch: no such user"));
         assert!(BasicAuth::new(&BTreeMap::new()).is_none());
+    }
+
+    #[test]
+    fn a_remembered_login_is_forgotten_when_unused_for_its_time() {
+        let hash = bcrypt::hash("s3cret", 4).unwrap();
+        let users = BTreeMap::from([("alice".to_string(), hash)]);
+        let auth = BasicAuth::new(&users).unwrap();
+        let now = Instant::now();
+        assert!(!auth.is_remembered("alice", b"s3cret", now));
+        assert!(auth.verify("alice", b"s3cret"));
+        assert!(auth.is_remembered("alice", b"s3cret", now));
+        assert!(!auth.is_remembered("alice", b"s3cret!", now));
+        // Each use starts the time again.
+        let later = now + REMEMBER_LOGIN_FOR;
+        assert!(auth.is_remembered("alice", b"s3cret", later));
+        assert!(auth.is_remembered("alice", b"s3cret", later + REMEMBER_LOGIN_FOR));
+        let unused = later + REMEMBER_LOGIN_FOR * 2 + Duration::from_secs(1);
+        assert!(!auth.is_remembered("alice", b"s3cret", unused));
     }
 
     #[test]
