@@ -293,7 +293,16 @@ fn temp_dir(tag: &str) -> PathBuf {
     d
 }
 
-/// The 200 hostile connections of the brief: 50 of each kind, from 25
+/// A directory removed when dropped.
+struct RemoveOnDrop(PathBuf);
+
+impl Drop for RemoveOnDrop {
+    fn drop(&mut self) {
+        let _ = std::fs::remove_dir_all(&self.0);
+    }
+}
+
+/// 200 hostile connections: 50 of each kind, from 25
 /// source addresses per kind starting at `first`, `first + 25`, …
 fn two_hundred_hostile(first: u8) -> Vec<(Hostile, usize, u8)> {
     vec![
@@ -548,6 +557,8 @@ mod base64_request {
 fn password_guessers_neither_starve_the_right_credentials_nor_burn_the_cpu() {
     require_tool("curl", "curl");
     let dir = temp_dir("guessers");
+    // Removed however the test ends.
+    let _cleanup = RemoveOnDrop(dir.clone());
     // htpasswd's default cost (5): in this unoptimised build a check takes
     // about a tenth of a core-second, as on a router.
     let hash = htpasswd_hash("prometheus", "correct horse", 5);
@@ -620,5 +631,4 @@ fn password_guessers_neither_starve_the_right_credentials_nor_burn_the_cpu() {
         answers.get(&429).copied().unwrap_or(0) > 0,
         "no guesser was refused with 429: {answers:?}"
     );
-    std::fs::remove_dir_all(&dir).unwrap();
 }
