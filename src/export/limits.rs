@@ -49,7 +49,7 @@ use std::future::Future;
 use std::io;
 use std::net::{IpAddr, Ipv6Addr};
 use std::pin::Pin;
-use std::sync::atomic::{AtomicBool, AtomicU64, AtomicUsize, Ordering};
+use std::sync::atomic::{AtomicBool, AtomicU32, AtomicUsize, Ordering};
 use std::sync::{Arc, Mutex, MutexGuard};
 use std::task::{Context, Poll};
 use std::time::{Duration, Instant};
@@ -113,20 +113,23 @@ pub struct ConnState {
     in_flight: AtomicUsize,
     /// A write is waiting for the peer to read.
     stalled: AtomicBool,
-    /// Requests started on this connection.
-    requests: AtomicU64,
+    /// Requests started on this connection (wrapping: only compared for a
+    /// change).
+    requests: AtomicU32,
     /// When the connection was accepted or last began a request
-    /// (milliseconds since the table's epoch): the oldest idle goes first.
-    last_active_ms: AtomicU64,
+    /// (milliseconds since the table's epoch, wrapping): the oldest idle goes
+    /// first. 32 bits because 32-bit MIPS has no 64-bit atomics; idle times
+    /// are differences, right while under 49 days (idle ones close in seconds).
+    last_active_ms: AtomicU32,
 }
 
 impl ConnState {
-    fn new(now_ms: u64) -> ConnState {
+    fn new(now_ms: u32) -> ConnState {
         ConnState {
             in_flight: AtomicUsize::new(0),
             stalled: AtomicBool::new(false),
-            requests: AtomicU64::new(0),
-            last_active_ms: AtomicU64::new(now_ms),
+            requests: AtomicU32::new(0),
+            last_active_ms: AtomicU32::new(now_ms),
         }
     }
 
@@ -268,8 +271,10 @@ impl Limits {
         self.table.lock().unwrap_or_else(|e| e.into_inner())
     }
 
-    fn now_ms(&self, now: Instant) -> u64 {
-        u64::try_from(now.saturating_duration_since(self.epoch).as_millis()).unwrap_or(u64::MAX)
+    /// Milliseconds since the epoch, wrapping at 2^32 (49.7 days).
+    fn now_ms(&self, now: Instant) -> u32 {
+        // Truncation is the wrap: only differences of these are used.
+        now.saturating_duration_since(self.epoch).as_millis() as u32
     }
 
     /// Lets the table close connection `id` (by aborting its task, which
@@ -326,7 +331,7 @@ impl Limits {
         let mut evicted = Vec::new();
         let result = {
             let mut table = self.table();
-            self.make_room(&mut table, source, class, &mut evicted)
+            self.make_room(&mut table, source, class, self.now_ms(now), &mut evicted)
                 .map(|()| {
                     let id = table.next_id;
                     table.next_id = table.next_id.wrapping_add(1);
@@ -360,11 +365,12 @@ impl Limits {
         table: &mut Table,
         source: Source,
         class: Class,
+        now_ms: u32,
         evicted: &mut Vec<AbortHandle>,
     ) -> Result<(), Refusal> {
         let from_source = table.open.iter().filter(|e| e.source == source).count();
         if from_source >= PER_SOURCE {
-            evict_oldest_idle(table, |e| e.source == source, evicted).ok_or(Refusal::PerSource)?;
+            evict_oldest_idle(table, |e| e.source == source, now_ms, evicted).ok_or(Refusal::PerSource)?;
         }
         let general_share = MAX_CONNECTIONS.saturating_sub(RESERVED);
         match class {
@@ -375,14 +381,14 @@ impl Limits {
                     .filter(|e| e.class == Class::General)
                     .count();
                 if general >= general_share || table.open.len() >= MAX_CONNECTIONS {
-                    evict_oldest_idle(table, |e| e.class == Class::General, evicted)
+                    evict_oldest_idle(table, |e| e.class == Class::General, now_ms, evicted)
                         .ok_or(Refusal::Full)?;
                 }
             }
             Class::Trusted => {
                 if table.open.len() >= MAX_CONNECTIONS {
-                    evict_oldest_idle(table, |e| e.class == Class::General, evicted)
-                        .or_else(|| evict_oldest_idle(table, |_| true, evicted))
+                    evict_oldest_idle(table, |e| e.class == Class::General, now_ms, evicted)
+                        .or_else(|| evict_oldest_idle(table, |_| true, now_ms, evicted))
                         .ok_or(Refusal::Full)?;
                 }
             }
@@ -396,6 +402,7 @@ impl Limits {
 fn evict_oldest_idle(
     table: &mut Table,
     counts: impl Fn(&Entry) -> bool,
+    now_ms: u32,
     evicted: &mut Vec<AbortHandle>,
 ) -> Option<()> {
     let index = table
@@ -403,8 +410,12 @@ fn evict_oldest_idle(
         .iter()
         .enumerate()
         .filter(|(_, e)| counts(e) && e.state.is_idle())
-        // Ties (the same millisecond) go to the earlier accepted.
-        .min_by_key(|(_, e)| (e.state.last_active_ms.load(Ordering::Relaxed), e.id))
+        // The longest idle; ties (the same millisecond) go to the earlier
+        // accepted.
+        .max_by_key(|(_, e)| {
+            let since = e.state.last_active_ms.load(Ordering::Relaxed);
+            (now_ms.wrapping_sub(since), std::cmp::Reverse(e.id))
+        })
         .map(|(i, _)| i)?;
     let entry = table.open.swap_remove(index);
     if let Some(abort) = entry.abort {
@@ -426,11 +437,11 @@ pub struct Watched<S> {
     /// Since when the current write has been waiting, and its deadline.
     stall: Option<(Instant, Pin<Box<Sleep>>)>,
     /// The request count the stall time belongs to.
-    response_of: u64,
+    response_of: u32,
     /// Where to vouch for a clean exchange; None: not this way.
     vouch: Option<(Arc<Limits>, Source)>,
     /// The request count up to which the source was vouched for.
-    vouched: u64,
+    vouched: u32,
 }
 
 impl<S> Watched<S> {
@@ -513,7 +524,7 @@ impl<S: AsyncRead + Unpin> AsyncRead for Watched<S> {
             // Quiet with every answer read: a clean exchange, if there
             // was one since the last time.
             let requests = this.state.requests.load(Ordering::Relaxed);
-            if requests > this.vouched {
+            if requests != this.vouched {
                 this.vouched = requests;
                 if let Some((limits, source)) = &this.vouch {
                     limits.trust(*source, Instant::now());
@@ -647,7 +658,7 @@ mod tests {
                     .admit(v4(10 + (i / PER_SOURCE) as u8), false, start)
                     .unwrap();
                 // Each one became active a little later than the last.
-                slot.state.last_active_ms.store(i as u64, Ordering::Relaxed);
+                slot.state.last_active_ms.store(i as u32, Ordering::Relaxed);
                 let task = tokio::spawn(async move {
                     let _slot = slot;
                     std::future::pending::<()>().await
@@ -661,7 +672,9 @@ mod tests {
                     entry.abort = Some(task.abort_handle());
                 }
             }
-            let newcomer = limits.admit(v4(222), false, start).unwrap();
+            // A second later: every one has been idle at least that long.
+            let later = start + Duration::from_secs(1);
+            let newcomer = limits.admit(v4(222), false, later).unwrap();
             tokio::task::yield_now().await;
             // The first (oldest) was closed; the rest still run.
             assert!(tasks[0].is_finished());
