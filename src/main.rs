@@ -751,12 +751,12 @@ fn run_capture(args: CaptureArgs) -> Result<ExitCode, String> {
     // ... and saves the state: find out now, not at shutdown.
     args.state
         .check_writable(&running_as(credentials.as_ref()))?;
-    let offload_cell = offload::Monitor::start(first_offload, &args.interfaces, &shutdown)
+    let offload_monitor = offload::Monitor::start(first_offload, &args.interfaces, &shutdown)
         .map_err(|e| format!("cannot start the flow offload monitor: {e}"))?;
     let server = serve(listener, &args.http, policy, reader, &shutdown)?;
     tracing::info!(interfaces = ?args.interfaces, "capturing");
     let mut worker = Worker::new(&mut tracker, Some(&publisher));
-    worker.flow_offload = Some(offload_cell);
+    worker.flow_offload = Some(offload_monitor.cell());
     worker.state = saver;
     if let Some(path) = args.track.protocols.clone() {
         worker.on_reload = Some(Box::new(move |tracker| reload_protocols(&path, tracker)));
@@ -766,6 +766,7 @@ fn run_capture(args: CaptureArgs) -> Result<ExitCode, String> {
     worker.save_state();
     shutdown.trigger();
     let _ = server.join();
+    offload_monitor.join();
     result.map_err(|e| e.to_string())?;
     tracing::info!(frames = worker.frames, "stopped");
     Ok(ExitCode::SUCCESS)

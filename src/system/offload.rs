@@ -279,25 +279,29 @@ impl OffloadCell {
     }
 }
 
-/// Checks offloading now and then every [`RECHECK`] until shutdown.
-pub struct Monitor;
+/// Checks offloading now and then every [`RECHECK`] until shutdown, on a
+/// thread of its own; [`Monitor::join`] waits for it to end.
+pub struct Monitor {
+    cell: OffloadCell,
+    thread: std::thread::JoinHandle<()>,
+}
 
 impl Monitor {
     /// Logs the `first` assessment (made by the caller, maybe while it still
-    /// had privileges), stores it in the returned cell, and starts the
+    /// had privileges), stores it in the monitor's cell, and starts the
     /// thread that re-checks and warns on changes.
     pub fn start(
         first: Assessment,
         interfaces: &[String],
         shutdown: &Shutdown,
-    ) -> std::io::Result<OffloadCell> {
+    ) -> std::io::Result<Monitor> {
         let cell = OffloadCell::default();
         let capture = describe_interfaces(interfaces);
         log(&first, None);
         cell.store(first.state);
         let shared = cell.clone();
         let shutdown = shutdown.clone();
-        std::thread::Builder::new()
+        let thread = std::thread::Builder::new()
             .name("offload".into())
             .spawn(move || {
                 let mut last = first;
@@ -318,7 +322,20 @@ impl Monitor {
                     }
                 }
             })?;
-        Ok(cell)
+        Ok(Monitor { cell, thread })
+    }
+
+    /// Where the latest state is (for the capture worker).
+    pub fn cell(&self) -> OffloadCell {
+        self.cell.clone()
+    }
+
+    /// Waits for the thread to end: it looks at the shutdown handle every
+    /// second, so this returns within about a second of shutdown.
+    pub fn join(self) {
+        if self.thread.join().is_err() {
+            tracing::warn!("the flow offload monitor thread panicked");
+        }
     }
 }
 
