@@ -22,7 +22,10 @@ pub struct Frame<'a> {
     pub link: LinkType,
     /// The captured bytes.
     pub data: &'a [u8],
-    /// The capturing host sent this frame (live PACKET_OUTGOING).
+    /// The capturing host sent this frame (live PACKET_OUTGOING, a pcapng
+    /// packet flagged outbound). The live source's count-once rule reads the
+    /// ring's copy of it; the frame keeps it for readers of captures. It is
+    /// the capture's: the tracker is handed decoded frames, not this.
     pub outgoing: bool,
 }
 
