@@ -11,9 +11,13 @@ dependencies) and writes, one file per seed, named by its SHA-1:
   CORPUS_DIR/dns/               UDP/TCP payloads of port 53 and 5353
   CORPUS_DIR/dhcp/              UDP payloads of ports 67/68 and 546/547
   CORPUS_DIR/tls_client_hello/  TCP payloads to port 443 that start a TLS record
+  CORPUS_DIR/lease_file/        neighbour solicitations and advertisements, as
+                                the lease_file target's NDP half reads them
+                                (0x80, 0 or 1 for type 135 or 136, the body)
 
 The corpora are generated at run time and never committed (fuzz/corpus is
-git-ignored): the captures belong to other projects.
+git-ignored): the captures belong to other projects. The seeds of the file
+parsers are committed under fuzz/seeds/ instead (see scripts/fuzz).
 """
 import hashlib
 import os
@@ -97,6 +101,10 @@ def transport_payload(linktype, frame):
     if proto == 6 and len(rest) >= 20:
         sport, dport = struct.unpack(">HH", rest[:4])
         return "tcp", sport, dport, rest[(rest[12] >> 4) * 4:]
+    if proto == 58 and len(rest) >= 4:
+        # ICMPv6: the type and code stand in for the ports; the body
+        # follows the checksum.
+        return "icmpv6", rest[0], rest[1], rest[4:]
     return None
 
 
@@ -137,13 +145,15 @@ def main():
                 if t is None:
                     continue
                 proto, sport, dport, payload = t
-                ports = {sport, dport}
+                ports = {sport, dport} if proto != "icmpv6" else set()
                 if ports & {53, 5353}:
                     corpus.add("dns", payload[2:] if proto == "tcp" else payload)
                 if proto == "udp" and ports & {67, 68, 546, 547}:
                     corpus.add("dhcp", payload)
                 if proto == "tcp" and dport == 443 and payload[:1] == b"\x16":
                     corpus.add("tls_client_hello", payload)
+                if proto == "icmpv6" and sport in (135, 136):
+                    corpus.add("lease_file", bytes([0x80, sport - 135]) + payload)
     for target, n in sorted(corpus.counts.items()):
         print(f"fuzz corpus: {n} new seeds for {target}")
 

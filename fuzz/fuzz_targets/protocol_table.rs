@@ -3,14 +3,23 @@
 //! classifies every (protocol, ports) pair to a name it holds, with at most
 //! 256 names (each is a label value on every client).
 #![no_main]
+use std::sync::OnceLock;
+
 use lanwatch::track::ProtocolTable;
 use libfuzzer_sys::fuzz_target;
+
+/// The built-in table, parsed once: each run extends a copy of it, as a
+/// `--protocols` file extends the defaults.
+fn builtin() -> &'static ProtocolTable {
+    static TABLE: OnceLock<ProtocolTable> = OnceLock::new();
+    TABLE.get_or_init(ProtocolTable::default)
+}
 
 fuzz_target!(|data: &[u8]| {
     let Ok(text) = std::str::from_utf8(data) else {
         return;
     };
-    let mut table = ProtocolTable::default();
+    let mut table = builtin().clone();
     match table.extend_from_str("fuzz", text) {
         Ok(()) => {}
         Err(e) => {

@@ -6,8 +6,11 @@ use libfuzzer_sys::fuzz_target;
 
 use lanwatch::decode::tls::{parse_client_hello, ClientHello, ClientHelloAssembler, Parsed};
 
-/// What we compare between two readings of a hello.
-fn summary(h: &ClientHello<'_>) -> (Option<Vec<u8>>, Option<Vec<Vec<u8>>>, bool, Vec<u16>) {
+/// What we compare between two readings of a hello: the server name, the
+/// ALPN list, whether it has supported_versions, and those versions.
+type Summary = (Option<Vec<u8>>, Option<Vec<Vec<u8>>>, bool, Vec<u16>);
+
+fn summary(h: &ClientHello<'_>) -> Summary {
     (
         h.server_name().map(<[u8]>::to_vec),
         h.alpn().map(|a| a.iter().map(<[u8]>::to_vec).collect()),
