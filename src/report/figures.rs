@@ -10,9 +10,13 @@ use std::collections::{BTreeMap, BTreeSet};
 
 use serde::Serialize;
 
-use super::prometheus::{Labels, PromError};
+use super::promql::{Labels, PromError};
 use super::queries::{self, client_key, Queries, Window};
 use super::time::local_time;
+use crate::export::prometheus::{
+    CLIENT_BANDWIDTH_BYTES, CLIENT_CONNECTIONS, CLIENT_DNS_QUERIES, CLIENT_DNS_RESPONSES,
+    CLIENT_DNS_UNIQUE_DOMAINS, CLIENT_DOMAIN_BYTES, CLIENT_INFO, CLIENT_LAST_SEEN,
+};
 
 /// A change is notable when a client moved at least this many bytes more
 /// or less than before …
@@ -188,21 +192,21 @@ pub fn gather(
     request: &Request,
 ) -> Result<Report, PromError> {
     let window = request.window;
-    let bandwidth = queries.growth(queries::BANDWIDTH, window)?;
-    let connections = queries.growth(queries::CONNECTIONS, window)?;
-    let dns_queries = queries.growth(queries::DNS_QUERIES, window)?;
-    let dns_responses = queries.growth(queries::DNS_RESPONSES, window)?;
-    let domain_bytes = queries.growth(queries::DOMAIN_BYTES, window)?;
+    let bandwidth = queries.growth(&CLIENT_BANDWIDTH_BYTES, window)?;
+    let connections = queries.growth(&CLIENT_CONNECTIONS, window)?;
+    let dns_queries = queries.growth(&CLIENT_DNS_QUERIES, window)?;
+    let dns_responses = queries.growth(&CLIENT_DNS_RESPONSES, window)?;
+    let domain_bytes = queries.growth(&CLIENT_DOMAIN_BYTES, window)?;
     let unique_domains =
-        queries.over_window("max_over_time", queries::DNS_UNIQUE_DOMAINS, window)?;
-    let last_seen = queries.over_window("max_over_time", queries::LAST_SEEN, window)?;
-    let info = queries.over_window("last_over_time", queries::INFO, window)?;
+        queries.over_window("max_over_time", &CLIENT_DNS_UNIQUE_DOMAINS, window)?;
+    let last_seen = queries.over_window("max_over_time", &CLIENT_LAST_SEEN, window)?;
+    let info = queries.over_window("last_over_time", &CLIENT_INFO, window)?;
     let seen_before =
-        queries.seen_before(queries::INFO, window, queries::FIRST_SEEN_LOOKBACK_SECONDS)?;
-    let before_bandwidth = queries.growth(queries::BANDWIDTH, request.previous)?;
-    let before_info = queries.over_window("last_over_time", queries::INFO, request.previous)?;
+        queries.seen_before(&CLIENT_INFO, window, queries::FIRST_SEEN_LOOKBACK_SECONDS)?;
+    let before_bandwidth = queries.growth(&CLIENT_BANDWIDTH_BYTES, request.previous)?;
+    let before_info = queries.over_window("last_over_time", &CLIENT_INFO, request.previous)?;
     let before_last_seen =
-        queries.over_window("max_over_time", queries::LAST_SEEN, request.previous)?;
+        queries.over_window("max_over_time", &CLIENT_LAST_SEEN, request.previous)?;
 
     let mut clients: BTreeMap<String, Client> = BTreeMap::new();
     let client = |clients: &mut BTreeMap<String, Client>, labels: &Labels| -> Option<String> {

@@ -5,7 +5,7 @@
 //! keeps only current counters, Prometheus keeps the history. Its parts:
 //!
 //! - [`http`]: a small HTTP/1.1 client (no TLS, one request per connection);
-//! - [`prometheus`]: the API calls and their errors;
+//! - [`promql`]: the API calls and their errors;
 //! - [`time`]: local calendar days (the C library's time zone);
 //! - [`queries`]: the PromQL, and exact counter growth over a window;
 //! - [`figures`]: the report's data, gathered per client, protocol, domain;
@@ -18,7 +18,7 @@
 pub mod figures;
 pub mod http;
 pub mod markdown;
-pub mod prometheus;
+pub mod promql;
 pub mod queries;
 pub mod time;
 
@@ -26,7 +26,7 @@ use std::path::{Path, PathBuf};
 use std::time::Duration;
 
 pub use figures::{Period, Report};
-use prometheus::{PromError, Prometheus};
+use promql::{PromError, Prometheus};
 use queries::{Queries, Window};
 use time::{Date, TimeError};
 

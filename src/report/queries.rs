@@ -20,7 +20,10 @@
 
 use std::collections::BTreeMap;
 
-use super::prometheus::{quote, Labels, PromError, Prometheus, Sample, Series};
+use super::promql::{quote, Labels, PromError, Prometheus, Sample, Series};
+use crate::export::prometheus::{
+    Description, CLIENT_BANDWIDTH_BYTES, CLIENT_INFO, LANWATCH_BUILD_INFO,
+};
 
 /// A report window: Unix seconds, `start` excluded, `end` included.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -43,17 +46,6 @@ const RAW_MARGIN_SECONDS: i64 = 3_600;
 
 /// How far back "seen before" looks for the first-seen check.
 pub const FIRST_SEEN_LOOKBACK_SECONDS: i64 = 30 * 86_400;
-
-/// The metrics the report reads.
-pub const BANDWIDTH: &str = "client_bandwidth_bytes_total";
-pub const CONNECTIONS: &str = "client_connections_total";
-pub const DNS_QUERIES: &str = "client_dns_queries_total";
-pub const DNS_RESPONSES: &str = "client_dns_responses_total";
-pub const DNS_UNIQUE_DOMAINS: &str = "client_dns_unique_domains";
-pub const DOMAIN_BYTES: &str = "client_domain_bytes_total";
-pub const LAST_SEEN: &str = "client_last_seen_timestamp_seconds";
-pub const INFO: &str = "client_info";
-pub const BUILD_INFO: &str = "lanwatch_build_info";
 
 /// The report's view of one Prometheus: queries restricted to one lanwatch
 /// `instance` when asked.
@@ -111,7 +103,10 @@ impl<'a> Queries<'a> {
 
     /// Whether any lanwatch series has samples in the window.
     pub fn has_lanwatch_data(&self, window: Window) -> Result<bool, PromError> {
-        let names = format!("__name__=~\"{BUILD_INFO}|{INFO}\"");
+        let names = format!(
+            "__name__=~\"{}|{}\"",
+            LANWATCH_BUILD_INFO.name, CLIENT_INFO.name
+        );
         let query = format!(
             "count(last_over_time({}[{}s]))",
             self.selector("", &names),
@@ -123,13 +118,17 @@ impl<'a> Queries<'a> {
     /// Each identity's counter growth over the window (identities with no
     /// sample in the window are left out). Labels are the series' labels
     /// without `__name__`, and without `ip` where there is a MAC.
-    pub fn growth(&self, metric: &str, window: Window) -> Result<Vec<(Labels, f64)>, PromError> {
-        let summaries = self.summaries(metric, window)?;
+    pub fn growth(
+        &self,
+        family: &Description,
+        window: Window,
+    ) -> Result<Vec<(Labels, f64)>, PromError> {
+        let summaries = self.summaries(family, window)?;
         let mut out = Vec::with_capacity(summaries.len());
         for (identity, summary) in summaries {
             let growth = match summary.growth() {
                 Some(growth) => growth,
-                None => self.raw_growth(metric, &identity, summary.previous, window)?,
+                None => self.raw_growth(family, &identity, summary.previous, window)?,
             };
             if growth.is_finite() {
                 out.push((identity, growth.max(0.0)));
@@ -141,11 +140,11 @@ impl<'a> Queries<'a> {
     /// Last, first, resets, address series and previous value per identity.
     pub fn summaries(
         &self,
-        metric: &str,
+        family: &Description,
         window: Window,
     ) -> Result<BTreeMap<Labels, Summary>, PromError> {
-        let with_mac = self.selector(metric, "mac!=\"\"");
-        let without_mac = self.selector(metric, "mac=\"\"");
+        let with_mac = self.selector(family.name, "mac!=\"\"");
+        let without_mac = self.selector(family.name, "mac=\"\"");
         let w = window.seconds();
         let per_identity = |function: &str, aggregation: &str, range: &str| {
             format!(
@@ -184,7 +183,7 @@ impl<'a> Queries<'a> {
     /// Growth of one identity counted from its raw samples.
     fn raw_growth(
         &self,
-        metric: &str,
+        family: &Description,
         identity: &Labels,
         previous: Option<f64>,
         window: Window,
@@ -197,7 +196,7 @@ impl<'a> Queries<'a> {
             matchers.push("mac=\"\"".to_string());
         }
         let range = window.seconds().saturating_add(RAW_MARGIN_SECONDS);
-        let query = format!("{metric}{{{}}}[{range}s]", matchers.join(","));
+        let query = format!("{}{{{}}}[{range}s]", family.name, matchers.join(","));
         let series = self.prometheus.raw(&query, window.end)?;
         Ok(growth_from_samples(&series, window, previous))
     }
@@ -212,33 +211,33 @@ impl<'a> Queries<'a> {
             .collect())
     }
 
-    /// `function(metric[window])` per series, e.g. the highest value of a
+    /// `function(family[window])` per series, e.g. the highest value of a
     /// gauge or the last value of an info metric.
     pub fn over_window(
         &self,
         function: &str,
-        metric: &str,
+        family: &Description,
         window: Window,
     ) -> Result<Vec<Sample>, PromError> {
         let query = format!(
             "{function}({}[{}s])",
-            self.selector(metric, ""),
+            self.selector(family.name, ""),
             window.seconds()
         );
         self.prometheus.vector(&query, window.end)
     }
 
-    /// Series of `metric` that had a sample in the `lookback` seconds before
+    /// Series of the family that had a sample in the `lookback` seconds before
     /// the window.
     pub fn seen_before(
         &self,
-        metric: &str,
+        family: &Description,
         window: Window,
         lookback: i64,
     ) -> Result<Vec<Sample>, PromError> {
         let query = format!(
             "last_over_time({}[{lookback}s] offset {}s)",
-            self.selector(metric, ""),
+            self.selector(family.name, ""),
             window.seconds()
         );
         self.prometheus.vector(&query, window.end)
@@ -249,7 +248,7 @@ impl<'a> Queries<'a> {
     pub fn hourly_bandwidth(&self, window: Window) -> Result<Vec<Series>, PromError> {
         let query = format!(
             "sum by (mac, ip) (increase({}[1h]))",
-            self.selector(BANDWIDTH, "")
+            self.selector(CLIENT_BANDWIDTH_BYTES.name, "")
         );
         let first = window.start.saturating_add(3_600);
         if first > window.end {
