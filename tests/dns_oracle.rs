@@ -9,7 +9,8 @@ mod proto_support;
 use std::collections::{BTreeMap, HashMap};
 use std::net::IpAddr;
 
-use lanwatch::decode::dns::{DnsError, DnsMessage, DnsTcpStream, Name, NAME_BUF_LEN};
+use lanwatch::decode::dns::{DnsError, DnsMessage, Name, NAME_BUF_LEN};
+use lanwatch::track::naming::dns_tcp::DnsTcpStream;
 use proto_support::{all_captures, capture, read_frames, segment, tshark_fields, Proto, Skip};
 
 const DNS_PORTS: [u16; 2] = [53, 5353];

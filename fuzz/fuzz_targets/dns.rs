@@ -5,9 +5,8 @@
 #![no_main]
 use libfuzzer_sys::fuzz_target;
 
-use lanwatch::decode::dns::{
-    qtype_name, rcode_name, DnsError, DnsMessage, DnsTcpStream, Name, NAME_BUF_LEN,
-};
+use lanwatch::decode::dns::{qtype_name, rcode_name, DnsError, DnsMessage, Name, NAME_BUF_LEN};
+use lanwatch::track::naming::dns_tcp::DnsTcpStream;
 
 fn render(name: &Name<'_>) -> Result<Vec<u8>, DnsError> {
     let mut buf = [0u8; NAME_BUF_LEN];

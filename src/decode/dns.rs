@@ -1,11 +1,11 @@
 //! DNS messages (RFC 1035): header, questions and resource records as
-//! zero-copy views, plus the reassembly of DNS-over-TCP streams.
+//! zero-copy views.
 //!
 //! Everything here runs on the packet path, so nothing allocates and nothing
 //! is parsed before it is asked for:
 //!
 //! - [`DnsMessage`] wraps the bytes of one message (a UDP payload, or one
-//!   message cut out of a TCP stream by [`DnsTcpStream`]). Its checked
+//!   message cut out of a TCP stream by `track::naming`). Its checked
 //!   constructor only asks for the 12-byte header; the sections are walked by
 //!   the [`Questions`] and [`Records`] iterators, which stop at the first error.
 //! - [`Name`] is a lazy view (message + offset). Its labels are only followed
@@ -18,9 +18,6 @@
 //! - Type and rcode mnemonics ([`qtype_name`], [`rcode_name`]) are
 //!   `&'static str` for known values and a number otherwise (`TYPE65280`),
 //!   rendered without allocating.
-//! - [`DnsTcpStream`] splits a TCP byte stream into length-prefixed messages;
-//!   it hands out slices of the segment itself and copies only a message that
-//!   spans segments.
 
 use std::borrow::Cow;
 use std::fmt;
@@ -107,7 +104,7 @@ pub enum DnsError {
 }
 
 #[inline]
-fn read_u16(data: &[u8], at: usize) -> Option<u16> {
+pub(crate) fn read_u16(data: &[u8], at: usize) -> Option<u16> {
     let bytes: [u8; 2] = data.get(at..at.checked_add(2)?)?.try_into().ok()?;
     Some(u16::from_be_bytes(bytes))
 }
@@ -980,219 +977,18 @@ pub fn rcode_name(rcode: u16) -> Mnemonic {
     Mnemonic::Known(name)
 }
 
-/// Largest message a 2-byte length prefix can announce.
+/// Largest message a 2-byte length prefix can announce (DNS over TCP,
+/// RFC 1035 §4.2.2).
 pub const MAX_TCP_MESSAGE_LEN: usize = 65535;
 
-/// Counters of a [`DnsTcpStream`].
-#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
-pub struct DnsTcpStats {
-    /// Complete messages handed out.
-    pub messages: u64,
-    /// Messages that were reassembled from more than one segment.
-    pub reassembled: u64,
-    /// Messages that spanned segments but were longer than the buffer
-    /// limit: their bytes were skipped, the framing kept.
-    pub oversized: u64,
-    /// Complete messages the caller did not take before dropping the feed.
-    pub not_taken: u64,
-    /// Partial messages thrown away by [`DnsTcpStream::reset`].
-    pub reset_partial: u64,
-}
-
-/// Splits one direction of a DNS-over-TCP connection (RFC 1035 §4.2.2:
-/// each message behind a 2-byte length) into messages.
-///
-/// Feed it the TCP payloads of one direction in order; the caller resets
-/// it when it sees a gap. A message that lies wholly inside a segment is
-/// handed out as a slice of that segment; only a message that spans
-/// segments is copied, into the one partial-message buffer the stream
-/// keeps. That buffer holds at most `limit` bytes (default 65535, the
-/// largest message a length prefix can announce); a spanning message longer
-/// than the limit is skipped byte-for-byte — framing kept — and counted in
-/// [`DnsTcpStats::oversized`].
-#[derive(Debug)]
-pub struct DnsTcpStream {
-    /// Stream bytes of the partial message, its length prefix included.
-    partial: Vec<u8>,
-    /// Bytes still to skip of an oversized message.
-    skip: usize,
-    limit: usize,
-    /// The partial buffer holds a complete message that was handed out; it
-    /// is cleared on the next call.
-    handed_out: bool,
-    stats: DnsTcpStats,
-}
-
-impl Default for DnsTcpStream {
-    fn default() -> Self {
-        DnsTcpStream::new()
-    }
-}
-
-impl DnsTcpStream {
-    /// A stream that buffers partial messages of any size (up to 65535).
-    pub fn new() -> DnsTcpStream {
-        DnsTcpStream::with_limit(MAX_TCP_MESSAGE_LEN)
-    }
-
-    /// A stream that buffers partial messages of at most `limit` bytes.
-    pub fn with_limit(limit: usize) -> DnsTcpStream {
-        DnsTcpStream {
-            partial: Vec::new(),
-            skip: 0,
-            limit: limit.min(MAX_TCP_MESSAGE_LEN),
-            handed_out: false,
-            stats: DnsTcpStats::default(),
-        }
-    }
-
-    pub fn stats(&self) -> DnsTcpStats {
-        self.stats
-    }
-
-    /// Bytes of a partial message held (prefix included).
-    pub fn pending(&self) -> usize {
-        if self.handed_out {
-            0
-        } else {
-            self.partial.len()
-        }
-    }
-
-    /// Forgets the partial message (after a gap in the stream).
-    pub fn reset(&mut self) {
-        if self.pending() > 0 || self.skip > 0 {
-            self.stats.reset_partial = self.stats.reset_partial.saturating_add(1);
-        }
-        self.partial.clear();
-        self.skip = 0;
-        self.handed_out = false;
-    }
-
-    /// Feeds the next in-order segment; take the messages with
-    /// [`DnsTcpFeed::next_message`]. Messages not taken before the feed is
-    /// dropped are lost (and counted); a trailing partial message is kept.
-    pub fn feed<'s>(&'s mut self, segment: &'s [u8]) -> DnsTcpFeed<'s> {
-        DnsTcpFeed {
-            stream: self,
-            rest: segment,
-        }
-    }
-}
-
-/// The messages completed by one segment; see [`DnsTcpStream::feed`].
-#[derive(Debug)]
-pub struct DnsTcpFeed<'s> {
-    stream: &'s mut DnsTcpStream,
-    rest: &'s [u8],
-}
-
-impl DnsTcpFeed<'_> {
-    /// The next complete message (without its length prefix), or `None`
-    /// once the segment is used up.
-    #[allow(clippy::should_implement_trait)]
-    pub fn next_message(&mut self) -> Option<&[u8]> {
-        let stream = &mut *self.stream;
-        if stream.handed_out {
-            stream.partial.clear();
-            stream.handed_out = false;
-        }
-        loop {
-            if stream.skip > 0 {
-                let n = stream.skip.min(self.rest.len());
-                stream.skip = stream.skip.saturating_sub(n);
-                self.rest = self.rest.get(n..).unwrap_or_default();
-                if stream.skip > 0 {
-                    return None;
-                }
-            }
-            if stream.partial.is_empty() {
-                // The fast path: a whole message inside the segment.
-                let len = usize::from(read_u16(self.rest, 0).unwrap_or(u16::MAX));
-                let end = len.saturating_add(2);
-                if self.rest.len() >= 2 && end <= self.rest.len() {
-                    let msg = self.rest.get(2..end).unwrap_or_default();
-                    self.rest = self.rest.get(end..).unwrap_or_default();
-                    stream.stats.messages = stream.stats.messages.saturating_add(1);
-                    return Some(msg);
-                }
-                if self.rest.is_empty() {
-                    return None;
-                }
-                // A message that continues in the next segment.
-                if self.rest.len() >= 2 && len > stream.limit {
-                    stream.stats.oversized = stream.stats.oversized.saturating_add(1);
-                    stream.skip = end;
-                    continue;
-                }
-                stream.partial.extend_from_slice(self.rest);
-                self.rest = &[];
-                return None;
-            }
-            // Continue the partial message: first its length prefix...
-            if stream.partial.len() < 2 {
-                let n = 2usize
-                    .saturating_sub(stream.partial.len())
-                    .min(self.rest.len());
-                stream
-                    .partial
-                    .extend_from_slice(self.rest.get(..n).unwrap_or_default());
-                self.rest = self.rest.get(n..).unwrap_or_default();
-                let len = read_u16(&stream.partial, 0)?;
-                if usize::from(len) > stream.limit {
-                    stream.stats.oversized = stream.stats.oversized.saturating_add(1);
-                    stream.skip = usize::from(len);
-                    stream.partial.clear();
-                    continue;
-                }
-            }
-            // ...then its body.
-            let len = usize::from(read_u16(&stream.partial, 0).unwrap_or(0));
-            let want = len.saturating_add(2).saturating_sub(stream.partial.len());
-            let n = want.min(self.rest.len());
-            stream
-                .partial
-                .extend_from_slice(self.rest.get(..n).unwrap_or_default());
-            self.rest = self.rest.get(n..).unwrap_or_default();
-            if n < want {
-                return None;
-            }
-            stream.handed_out = true;
-            stream.stats.messages = stream.stats.messages.saturating_add(1);
-            stream.stats.reassembled = stream.stats.reassembled.saturating_add(1);
-            return stream.partial.get(2..);
-        }
-    }
-}
-
-impl Drop for DnsTcpFeed<'_> {
-    fn drop(&mut self) {
-        let before = self.stream.stats.messages;
-        while self.next_message().is_some() {}
-        let after = self.stream.stats.messages;
-        self.stream.stats.messages = before;
-        self.stream.stats.not_taken = self
-            .stream
-            .stats
-            .not_taken
-            .saturating_add(after.wrapping_sub(before));
-        // A message handed out last stays in the buffer until the next
-        // feed; clear it now so `pending` tells the truth.
-        if self.stream.handed_out {
-            self.stream.partial.clear();
-            self.stream.handed_out = false;
-        }
-    }
-}
-
 #[cfg(test)]
-mod tests {
+pub(crate) mod tests {
     use super::*;
 
     /// A response from the Wireshark sample capture `dns.cap` (frame 16):
     /// `www.google.com AAAA` answered by a CNAME `www.l.google.com` whose
     /// rdata is `www` + `l` + a pointer to `google.com` in the question.
-    static CNAME_RESPONSE: [u8; 52] = [
+    pub(crate) static CNAME_RESPONSE: [u8; 52] = [
         0x8d, 0xb3, 0x81, 0x80, 0x00, 0x01, 0x00, 0x01, 0x00, 0x00, 0x00, 0x00, 0x03, 0x77, 0x77,
         0x77, 0x06, 0x67, 0x6f, 0x6f, 0x67, 0x6c, 0x65, 0x03, 0x63, 0x6f, 0x6d, 0x00, 0x00, 0x1c,
         0x00, 0x01, 0xc0, 0x0c, 0x00, 0x05, 0x00, 0x01, 0x00, 0x00, 0x02, 0x79, 0x00, 0x08, 0x03,
@@ -1200,7 +996,7 @@ mod tests {
     ];
 
     /// Same capture, frame 10: `www.netbsd.org A` answered 204.152.190.12.
-    static A_RESPONSE: [u8; 48] = [
+    pub(crate) static A_RESPONSE: [u8; 48] = [
         0x75, 0xc0, 0x81, 0x80, 0x00, 0x01, 0x00, 0x01, 0x00, 0x00, 0x00, 0x00, 0x03, 0x77, 0x77,
         0x77, 0x06, 0x6e, 0x65, 0x74, 0x62, 0x73, 0x64, 0x03, 0x6f, 0x72, 0x67, 0x00, 0x00, 0x01,
         0x00, 0x01, 0xc0, 0x0c, 0x00, 0x01, 0x00, 0x01, 0x00, 0x01, 0x40, 0xef, 0x00, 0x04, 0xcc,
@@ -1581,108 +1377,5 @@ mod tests {
         assert_eq!(rcode_name(0).to_string(), "NOERROR");
         assert_eq!(rcode_name(3).to_cow(), "NXDOMAIN");
         assert_eq!(rcode_name(15).to_string(), "RCODE15");
-    }
-
-    /// `len` as a length prefix followed by `body`.
-    fn framed(body: &[u8]) -> Vec<u8> {
-        let mut f = (body.len() as u16).to_be_bytes().to_vec();
-        f.extend_from_slice(body);
-        f
-    }
-
-    fn feed_all(stream: &mut DnsTcpStream, segment: &[u8]) -> Vec<Vec<u8>> {
-        let mut feed = stream.feed(segment);
-        let mut out = Vec::new();
-        while let Some(m) = feed.next_message() {
-            out.push(m.to_vec());
-        }
-        out
-    }
-
-    #[test]
-    fn several_messages_in_one_segment_are_handed_out_without_copying() {
-        let mut segment = framed(&A_RESPONSE);
-        segment.extend(framed(&CNAME_RESPONSE));
-        segment.extend(framed(&A_RESPONSE));
-        let mut stream = DnsTcpStream::new();
-        let mut feed = stream.feed(&segment);
-        let first = feed.next_message().unwrap();
-        // The slice points into the segment itself.
-        assert_eq!(first.as_ptr(), segment[2..].as_ptr());
-        assert_eq!(first, &A_RESPONSE[..]);
-        assert_eq!(feed.next_message().unwrap(), &CNAME_RESPONSE[..]);
-        assert_eq!(feed.next_message().unwrap(), &A_RESPONSE[..]);
-        assert!(feed.next_message().is_none());
-        drop(feed);
-        assert_eq!(stream.stats().messages, 3);
-        assert_eq!(stream.stats().reassembled, 0);
-        assert_eq!(stream.pending(), 0);
-    }
-
-    #[test]
-    fn one_message_split_over_three_segments() {
-        let bytes = framed(&CNAME_RESPONSE);
-        let mut stream = DnsTcpStream::new();
-        assert!(feed_all(&mut stream, &bytes[..1]).is_empty());
-        assert!(feed_all(&mut stream, &bytes[1..20]).is_empty());
-        assert_eq!(stream.pending(), 20);
-        let out = feed_all(&mut stream, &bytes[20..]);
-        assert_eq!(out, vec![CNAME_RESPONSE.to_vec()]);
-        assert_eq!(stream.stats().reassembled, 1);
-        assert_eq!(stream.pending(), 0);
-    }
-
-    #[test]
-    fn split_message_followed_by_whole_ones_in_the_same_segment() {
-        let mut bytes = framed(&A_RESPONSE);
-        bytes.extend(framed(&CNAME_RESPONSE));
-        bytes.extend(framed(&A_RESPONSE)[..10].iter());
-        let mut stream = DnsTcpStream::new();
-        assert!(feed_all(&mut stream, &bytes[..30]).is_empty());
-        let out = feed_all(&mut stream, &bytes[30..]);
-        assert_eq!(out, vec![A_RESPONSE.to_vec(), CNAME_RESPONSE.to_vec()]);
-        assert_eq!(stream.pending(), 10);
-        let out = feed_all(&mut stream, &framed(&A_RESPONSE)[10..]);
-        assert_eq!(out, vec![A_RESPONSE.to_vec()]);
-    }
-
-    #[test]
-    fn oversized_spanning_message_is_skipped_and_framing_kept() {
-        let big = vec![0xaau8; 100];
-        let mut bytes = framed(&big);
-        bytes.extend(framed(&A_RESPONSE));
-        let mut stream = DnsTcpStream::with_limit(64);
-        assert!(feed_all(&mut stream, &bytes[..50]).is_empty());
-        assert_eq!(stream.stats().oversized, 1);
-        assert_eq!(stream.pending(), 0);
-        let out = feed_all(&mut stream, &bytes[50..]);
-        assert_eq!(out, vec![A_RESPONSE.to_vec()]);
-        // A whole oversized message inside one segment costs no buffer.
-        assert_eq!(feed_all(&mut stream, &framed(&big)), vec![big]);
-    }
-
-    #[test]
-    fn reset_forgets_the_partial_message() {
-        let bytes = framed(&A_RESPONSE);
-        let mut stream = DnsTcpStream::new();
-        assert!(feed_all(&mut stream, &bytes[..5]).is_empty());
-        stream.reset();
-        assert_eq!(stream.stats().reset_partial, 1);
-        assert_eq!(feed_all(&mut stream, &bytes), vec![A_RESPONSE.to_vec()]);
-    }
-
-    #[test]
-    fn messages_not_taken_are_counted_and_the_partial_kept() {
-        let mut bytes = framed(&A_RESPONSE);
-        bytes.extend(framed(&A_RESPONSE));
-        bytes.extend(&framed(&A_RESPONSE)[..3]);
-        let mut stream = DnsTcpStream::new();
-        {
-            let mut feed = stream.feed(&bytes);
-            assert!(feed.next_message().is_some());
-        }
-        assert_eq!(stream.stats().messages, 1);
-        assert_eq!(stream.stats().not_taken, 1);
-        assert_eq!(stream.pending(), 3);
     }
 }

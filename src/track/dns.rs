@@ -15,9 +15,9 @@ use std::hash::BuildHasher;
 use std::net::IpAddr;
 use std::sync::Arc;
 
-use crate::decode::dns::{
-    qtype_name, rcode_name, DnsMessage, DnsTcpStream, NameBuf, Section, NAME_BUF_LEN,
-};
+use crate::decode::dns::{qtype_name, rcode_name, DnsMessage, NameBuf, Section, NAME_BUF_LEN};
+
+use super::naming::dns_tcp::DnsTcpStream;
 
 use super::snapshot::Traffic;
 

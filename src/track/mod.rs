@@ -16,6 +16,7 @@ pub mod fragments;
 pub mod identity;
 pub mod lan;
 pub mod leases;
+pub mod naming;
 pub mod oui;
 pub mod protocols;
 pub mod publish;

@@ -1,0 +1,10 @@
+//! Naming: what tells a flow's server by name — DNS answers, TLS server
+//! names — and the reassembly those need across segments.
+//!
+//! `decode` reads one payload at a time and never allocates; the pieces
+//! that keep bytes between segments (bounded buffers, one per stream) live
+//! here instead. `dns_tcp` splits DNS over TCP into messages. The TLS
+//! ClientHello assembler, and the server names and applications of QUIC,
+//! belong here too.
+
+pub mod dns_tcp;
