@@ -10,7 +10,7 @@ use std::collections::{BTreeMap, BTreeSet};
 
 use serde::Serialize;
 
-use super::promql::{Labels, PromError};
+use super::promql::{Labels, PromError, Sample};
 use super::queries::{self, client_key, Queries, Window};
 use super::time::local_time;
 use crate::export::prometheus::{
@@ -185,150 +185,318 @@ pub struct Request {
     pub instance: Option<String>,
 }
 
-/// Gathers a report's figures.
+/// Gathers a report's figures: the series of the period and of the one it
+/// is compared with, folded section by section.
 pub fn gather(
     queries: &Queries<'_>,
     prometheus: &str,
     request: &Request,
 ) -> Result<Report, PromError> {
     let window = request.window;
-    let bandwidth = queries.growth(&CLIENT_BANDWIDTH_BYTES, window)?;
-    let connections = queries.growth(&CLIENT_CONNECTIONS, window)?;
-    let dns_queries = queries.growth(&CLIENT_DNS_QUERIES, window)?;
-    let dns_responses = queries.growth(&CLIENT_DNS_RESPONSES, window)?;
-    let domain_bytes = queries.growth(&CLIENT_DOMAIN_BYTES, window)?;
-    let unique_domains =
-        queries.over_window("max_over_time", &CLIENT_DNS_UNIQUE_DOMAINS, window)?;
-    let last_seen = queries.over_window("max_over_time", &CLIENT_LAST_SEEN, window)?;
-    let info = queries.over_window("last_over_time", &CLIENT_INFO, window)?;
-    let seen_before =
-        queries.seen_before(&CLIENT_INFO, window, queries::FIRST_SEEN_LOOKBACK_SECONDS)?;
-    let before_bandwidth = queries.growth(&CLIENT_BANDWIDTH_BYTES, request.previous)?;
-    let before_info = queries.over_window("last_over_time", &CLIENT_INFO, request.previous)?;
-    let before_last_seen =
-        queries.over_window("max_over_time", &CLIENT_LAST_SEEN, request.previous)?;
+    let now = PeriodSeries::fetch(queries, window)?;
+    let earlier = EarlierSeries::fetch(queries, request.previous)?;
 
-    let mut clients: BTreeMap<String, Client> = BTreeMap::new();
-    let client = |clients: &mut BTreeMap<String, Client>, labels: &Labels| -> Option<String> {
+    let mut table = ClientTable::default();
+    table.add_identities(&now.last_seen, &now.info);
+    let protocols = table.add_traffic(&now.bandwidth, &now.connections);
+    let dns = gather_dns(&mut table, &now);
+    let new_clients = table.mark_new(&now.info, &now.seen_before);
+    let before = Before::gather(&earlier);
+    table.name_clients();
+    let divisor = request.previous_divisor.max(1.0);
+    let gone_quiet = gone_quiet(&table, &before, divisor);
+    let comparison = Comparison {
+        label: request.previous_label.clone(),
+        window: window_info(request.previous),
+        divisor,
+        download_bytes_before: before.bytes.values().map(|b| b.0).sum::<f64>() / divisor,
+        upload_bytes_before: before.bytes.values().map(|b| b.1).sum::<f64>() / divisor,
+        changes: changes(&table, &before, divisor),
+    };
+    let peak_hours = match request.period {
+        Period::Day => Vec::new(),
+        Period::Week | Period::Month => peak_hours(queries, window, &table.clients)?,
+    };
+    let clients = table.into_sorted();
+    let summary = Summary::of(&clients, new_clients.len(), dns.as_ref());
+    Ok(Report {
+        period: request.period,
+        title: request.title.clone(),
+        window: window_info(window),
+        partial: request.partial,
+        generated: format_local(request.generated as f64).unwrap_or_default(),
+        prometheus: prometheus.to_string(),
+        instance: request.instance.clone(),
+        summary,
+        clients,
+        protocols,
+        dns,
+        new_clients,
+        gone_quiet,
+        comparison,
+        peak_hours,
+    })
+}
+
+/// The series of the report's own period.
+struct PeriodSeries {
+    bandwidth: Vec<(Labels, f64)>,
+    connections: Vec<(Labels, f64)>,
+    dns_queries: Vec<(Labels, f64)>,
+    dns_responses: Vec<(Labels, f64)>,
+    domain_bytes: Vec<(Labels, f64)>,
+    unique_domains: Vec<Sample>,
+    last_seen: Vec<Sample>,
+    info: Vec<Sample>,
+    /// Identities seen in the month before the period.
+    seen_before: Vec<Sample>,
+}
+
+impl PeriodSeries {
+    fn fetch(queries: &Queries<'_>, window: Window) -> Result<PeriodSeries, PromError> {
+        Ok(PeriodSeries {
+            bandwidth: queries.growth(&CLIENT_BANDWIDTH_BYTES, window)?,
+            connections: queries.growth(&CLIENT_CONNECTIONS, window)?,
+            dns_queries: queries.growth(&CLIENT_DNS_QUERIES, window)?,
+            dns_responses: queries.growth(&CLIENT_DNS_RESPONSES, window)?,
+            domain_bytes: queries.growth(&CLIENT_DOMAIN_BYTES, window)?,
+            unique_domains: queries.over_window(
+                "max_over_time",
+                &CLIENT_DNS_UNIQUE_DOMAINS,
+                window,
+            )?,
+            last_seen: queries.over_window("max_over_time", &CLIENT_LAST_SEEN, window)?,
+            info: queries.over_window("last_over_time", &CLIENT_INFO, window)?,
+            seen_before: queries.seen_before(
+                &CLIENT_INFO,
+                window,
+                queries::FIRST_SEEN_LOOKBACK_SECONDS,
+            )?,
+        })
+    }
+}
+
+/// The series of the period the report is compared with.
+struct EarlierSeries {
+    bandwidth: Vec<(Labels, f64)>,
+    info: Vec<Sample>,
+    last_seen: Vec<Sample>,
+}
+
+impl EarlierSeries {
+    fn fetch(queries: &Queries<'_>, previous: Window) -> Result<EarlierSeries, PromError> {
+        Ok(EarlierSeries {
+            bandwidth: queries.growth(&CLIENT_BANDWIDTH_BYTES, previous)?,
+            info: queries.over_window("last_over_time", &CLIENT_INFO, previous)?,
+            last_seen: queries.over_window("max_over_time", &CLIENT_LAST_SEEN, previous)?,
+        })
+    }
+}
+
+/// Whether a series counts download (direction rx) rather than upload.
+fn is_download(labels: &Labels) -> bool {
+    labels.get("direction").map(String::as_str) == Some("rx")
+}
+
+/// The clients section, built up by key (MAC, else IP).
+#[derive(Default)]
+struct ClientTable {
+    clients: BTreeMap<String, Client>,
+}
+
+impl ClientTable {
+    /// The client a series belongs to, added on first sight (None for a
+    /// series with neither MAC nor IP).
+    fn client(&mut self, labels: &Labels) -> Option<&mut Client> {
         let key = client_key(labels);
         if key.is_empty() {
             return None;
         }
-        clients.entry(key.clone()).or_insert_with(|| Client {
-            key: key.clone(),
+        Some(self.clients.entry(key.clone()).or_insert_with(|| Client {
+            key,
             mac: labels.get("mac").cloned().unwrap_or_default(),
             ..Client::default()
-        });
-        Some(key)
-    };
+        }))
+    }
 
-    // Identity: the address series seen last wins; a hostname or vendor,
-    // once known, is kept.
-    let mut addresses: Vec<(f64, &Labels)> =
-        last_seen.iter().map(|s| (s.value, &s.labels)).collect();
-    addresses.sort_by(|a, b| a.0.total_cmp(&b.0));
-    for (seen, labels) in addresses {
-        if let Some(key) = client(&mut clients, labels) {
-            if let Some(c) = clients.get_mut(&key) {
+    /// Identity: the address series seen last wins; a hostname or vendor,
+    /// once known, is kept.
+    fn add_identities(&mut self, last_seen: &[Sample], info: &[Sample]) {
+        let mut addresses: Vec<(f64, &Labels)> =
+            last_seen.iter().map(|s| (s.value, &s.labels)).collect();
+        addresses.sort_by(|a, b| a.0.total_cmp(&b.0));
+        for (seen, labels) in addresses {
+            if let Some(c) = self.client(labels) {
                 c.ip = labels.get("ip").cloned().unwrap_or_default();
                 c.last_seen = Some(c.last_seen.map_or(seen, |s| s.max(seen)));
             }
         }
-    }
-    for sample in &info {
-        if let Some(key) = client(&mut clients, &sample.labels) {
-            if let Some(c) = clients.get_mut(&key) {
-                let get = |k: &str| sample.labels.get(k).cloned().unwrap_or_default();
-                if c.ip.is_empty() {
-                    c.ip = get("ip");
+        for sample in info {
+            let Some(c) = self.client(&sample.labels) else {
+                continue;
+            };
+            let get = |k: &str| sample.labels.get(k).cloned().unwrap_or_default();
+            if c.ip.is_empty() {
+                c.ip = get("ip");
+            }
+            if c.hostname.is_empty() || sample.labels.get("ip") == Some(&c.ip) {
+                let hostname = get("hostname");
+                if !hostname.is_empty() {
+                    c.hostname = hostname;
                 }
-                if c.hostname.is_empty() || sample.labels.get("ip") == Some(&c.ip) {
-                    let hostname = get("hostname");
-                    if !hostname.is_empty() {
-                        c.hostname = hostname;
-                    }
-                }
-                let vendor = get("vendor");
-                if !vendor.is_empty() {
-                    c.vendor = vendor;
-                }
+            }
+            let vendor = get("vendor");
+            if !vendor.is_empty() {
+                c.vendor = vendor;
             }
         }
     }
 
-    let mut protocols: BTreeMap<String, (f64, f64)> = BTreeMap::new();
-    for (labels, bytes) in &bandwidth {
-        let Some(key) = client(&mut clients, labels) else {
-            continue;
-        };
-        let download = labels.get("direction").map(String::as_str) == Some("rx");
-        if let Some(c) = clients.get_mut(&key) {
+    /// Each client's bandwidth and connections; returns the protocols
+    /// section (bandwidth per protocol, largest first).
+    fn add_traffic(
+        &mut self,
+        bandwidth: &[(Labels, f64)],
+        connections: &[(Labels, f64)],
+    ) -> Vec<ProtocolTotal> {
+        let mut protocols: BTreeMap<String, (f64, f64)> = BTreeMap::new();
+        for (labels, bytes) in bandwidth {
+            let download = is_download(labels);
+            let Some(c) = self.client(labels) else {
+                continue;
+            };
             if download {
                 c.download_bytes += bytes;
             } else {
                 c.upload_bytes += bytes;
             }
+            let protocol = labels.get("protocol").cloned().unwrap_or_default();
+            let entry = protocols.entry(protocol).or_default();
+            if download {
+                entry.0 += bytes;
+            } else {
+                entry.1 += bytes;
+            }
         }
-        let protocol = labels.get("protocol").cloned().unwrap_or_default();
-        let entry = protocols.entry(protocol).or_default();
-        if download {
-            entry.0 += bytes;
-        } else {
-            entry.1 += bytes;
-        }
-    }
-    for (labels, n) in &connections {
-        if let Some(key) = client(&mut clients, labels) {
-            if let Some(c) = clients.get_mut(&key) {
+        for (labels, n) in connections {
+            if let Some(c) = self.client(labels) {
                 c.connections += n;
             }
         }
+        let mut protocols: Vec<ProtocolTotal> = protocols
+            .into_iter()
+            .map(|(protocol, (down, up))| ProtocolTotal {
+                protocol,
+                download_bytes: down,
+                upload_bytes: up,
+            })
+            .collect();
+        protocols.sort_by(|a, b| {
+            (b.download_bytes + b.upload_bytes)
+                .total_cmp(&(a.download_bytes + a.upload_bytes))
+                .then_with(|| a.protocol.cmp(&b.protocol))
+        });
+        protocols
     }
 
-    let has_dns =
-        !dns_queries.is_empty() || !dns_responses.is_empty() || !unique_domains.is_empty();
+    /// The new-clients section: clients with an identity in the period and
+    /// none in the month before, marked as new.
+    fn mark_new(&mut self, info: &[Sample], seen_before: &[Sample]) -> Vec<String> {
+        let known: BTreeSet<String> = seen_before.iter().map(|s| client_key(&s.labels)).collect();
+        let mut new_clients = Vec::new();
+        for sample in info {
+            let key = client_key(&sample.labels);
+            if known.contains(&key) {
+                continue;
+            }
+            if let Some(c) = self.clients.get_mut(&key) {
+                if !c.new {
+                    c.new = true;
+                    new_clients.push(key);
+                }
+            }
+        }
+        new_clients
+    }
+
+    /// The names people recognise, and local last-seen times.
+    fn name_clients(&mut self) {
+        for c in self.clients.values_mut() {
+            c.name = display_name(&c.hostname, &c.ip, &c.key);
+            c.last_seen_local = c.last_seen.and_then(format_local);
+        }
+    }
+
+    fn bytes_of(&self, key: &str) -> f64 {
+        self.clients
+            .get(key)
+            .map_or(0.0, |c| c.download_bytes + c.upload_bytes)
+    }
+
+    /// The clients, most downloaded first.
+    fn into_sorted(self) -> Vec<Client> {
+        let mut clients: Vec<Client> = self.clients.into_values().collect();
+        clients.sort_by(|a, b| {
+            b.download_bytes
+                .total_cmp(&a.download_bytes)
+                .then_with(|| b.upload_bytes.total_cmp(&a.upload_bytes))
+                .then_with(|| a.key.cmp(&b.key))
+        });
+        clients
+    }
+}
+
+/// The DNS section (None when Prometheus has no DNS figures for the
+/// period), and each client's DNS figures.
+fn gather_dns(table: &mut ClientTable, now: &PeriodSeries) -> Option<Dns> {
+    let has_dns = !now.dns_queries.is_empty()
+        || !now.dns_responses.is_empty()
+        || !now.unique_domains.is_empty();
     let mut dns = Dns::default();
     let mut by_type: BTreeMap<String, f64> = BTreeMap::new();
-    for (labels, n) in &dns_queries {
-        if let Some(key) = client(&mut clients, labels) {
-            if let Some(c) = clients.get_mut(&key) {
-                c.dns_queries += n;
-            }
+    for (labels, n) in &now.dns_queries {
+        if let Some(c) = table.client(labels) {
+            c.dns_queries += n;
         }
         *by_type
             .entry(labels.get("query_type").cloned().unwrap_or_default())
             .or_default() += n;
         dns.queries += n;
     }
-    for (labels, n) in &dns_responses {
+    for (labels, n) in &now.dns_responses {
         let nxdomain = labels
             .get("rcode")
             .is_some_and(|r| r.eq_ignore_ascii_case("nxdomain"));
         if !nxdomain {
             continue;
         }
-        if let Some(key) = client(&mut clients, labels) {
-            if let Some(c) = clients.get_mut(&key) {
-                c.nxdomain += n;
-            }
+        if let Some(c) = table.client(labels) {
+            c.nxdomain += n;
         }
         dns.nxdomain += n;
     }
-    for sample in &unique_domains {
-        if let Some(key) = client(&mut clients, &sample.labels) {
-            if let Some(c) = clients.get_mut(&key) {
-                c.unique_domains = Some(
-                    c.unique_domains
-                        .map_or(sample.value, |u| u.max(sample.value)),
-                );
-            }
+    for sample in &now.unique_domains {
+        if let Some(c) = table.client(&sample.labels) {
+            c.unique_domains = Some(
+                c.unique_domains
+                    .map_or(sample.value, |u| u.max(sample.value)),
+            );
         }
     }
+    dns.by_type = by_type.into_iter().collect();
+    dns.by_type
+        .sort_by(|a, b| b.1.total_cmp(&a.1).then_with(|| a.0.cmp(&b.0)));
+    dns.top_domains = top_domains(&now.domain_bytes);
+    has_dns.then_some(dns)
+}
+
+/// Traffic per domain, most first, with how many clients reached it.
+fn top_domains(domain_bytes: &[(Labels, f64)]) -> Vec<DomainTotal> {
     let mut domains: BTreeMap<String, (f64, f64, BTreeSet<String>)> = BTreeMap::new();
-    for (labels, bytes) in &domain_bytes {
+    for (labels, bytes) in domain_bytes {
         let domain = labels.get("domain").cloned().unwrap_or_default();
         let entry = domains.entry(domain).or_default();
-        if labels.get("direction").map(String::as_str) == Some("rx") {
+        if is_download(labels) {
             entry.0 += bytes;
         } else {
             entry.1 += bytes;
@@ -337,10 +505,7 @@ pub fn gather(
             entry.2.insert(client_key(labels));
         }
     }
-    dns.by_type = by_type.into_iter().collect();
-    dns.by_type
-        .sort_by(|a, b| b.1.total_cmp(&a.1).then_with(|| a.0.cmp(&b.0)));
-    dns.top_domains = domains
+    let mut top: Vec<DomainTotal> = domains
         .into_iter()
         .map(|(domain, (down, up, who))| DomainTotal {
             domain,
@@ -349,89 +514,95 @@ pub fn gather(
             clients: who.len(),
         })
         .collect();
-    dns.top_domains.sort_by(|a, b| {
+    top.sort_by(|a, b| {
         (b.download_bytes + b.upload_bytes)
             .total_cmp(&(a.download_bytes + a.upload_bytes))
             .then_with(|| a.domain.cmp(&b.domain))
     });
+    top
+}
 
-    // First seen: has an identity in the period and none in the month before.
-    let known: BTreeSet<String> = seen_before.iter().map(|s| client_key(&s.labels)).collect();
-    let mut new_clients = Vec::new();
-    for sample in &info {
-        let key = client_key(&sample.labels);
-        if !known.contains(&key) {
-            if let Some(c) = clients.get_mut(&key) {
-                if !c.new {
-                    c.new = true;
-                    new_clients.push(key);
-                }
+/// Per client, the period compared with: for the comparison and the quiet
+/// ones.
+struct Before {
+    /// (download, upload) bytes by client key.
+    bytes: BTreeMap<String, (f64, f64)>,
+    /// (hostname, ip) by client key.
+    names: BTreeMap<String, (String, String)>,
+    last_seen: BTreeMap<String, f64>,
+}
+
+impl Before {
+    fn gather(earlier: &EarlierSeries) -> Before {
+        let mut bytes: BTreeMap<String, (f64, f64)> = BTreeMap::new();
+        for (labels, b) in &earlier.bandwidth {
+            let entry = bytes.entry(client_key(labels)).or_default();
+            if is_download(labels) {
+                entry.0 += b;
+            } else {
+                entry.1 += b;
             }
         }
+        let mut names: BTreeMap<String, (String, String)> = BTreeMap::new();
+        for s in &earlier.info {
+            let hostname = s.labels.get("hostname").cloned().unwrap_or_default();
+            let ip = s.labels.get("ip").cloned().unwrap_or_default();
+            let entry = names.entry(client_key(&s.labels)).or_default();
+            if !hostname.is_empty() {
+                entry.0 = hostname;
+            }
+            if !ip.is_empty() {
+                entry.1 = ip;
+            }
+        }
+        let mut last_seen: BTreeMap<String, f64> = BTreeMap::new();
+        for s in &earlier.last_seen {
+            let e = last_seen.entry(client_key(&s.labels)).or_insert(s.value);
+            *e = e.max(s.value);
+        }
+        Before {
+            bytes,
+            names,
+            last_seen,
+        }
     }
+}
 
-    // Before: per client, for the comparison and the quiet ones.
-    let mut before: BTreeMap<String, (f64, f64)> = BTreeMap::new();
-    for (labels, bytes) in &before_bandwidth {
-        let entry = before.entry(client_key(labels)).or_default();
-        if labels.get("direction").map(String::as_str) == Some("rx") {
-            entry.0 += bytes;
-        } else {
-            entry.1 += bytes;
+/// The gone-quiet section: clients with traffic before and none now,
+/// largest before first.
+fn gone_quiet(table: &ClientTable, before: &Before, divisor: f64) -> Vec<QuietClient> {
+    let mut quiet = Vec::new();
+    for (key, &(down, up)) in &before.bytes {
+        if !(down + up > 0.0 && table.bytes_of(key) == 0.0) {
+            continue;
         }
-    }
-    let divisor = request.previous_divisor.max(1.0);
-    let mut before_names: BTreeMap<String, (String, String)> = BTreeMap::new();
-    for s in &before_info {
-        let hostname = s.labels.get("hostname").cloned().unwrap_or_default();
-        let ip = s.labels.get("ip").cloned().unwrap_or_default();
-        let entry = before_names.entry(client_key(&s.labels)).or_default();
-        if !hostname.is_empty() {
-            entry.0 = hostname;
-        }
-        if !ip.is_empty() {
-            entry.1 = ip;
-        }
-    }
-    let mut before_seen: BTreeMap<String, f64> = BTreeMap::new();
-    for s in &before_last_seen {
-        let e = before_seen.entry(client_key(&s.labels)).or_insert(s.value);
-        *e = e.max(s.value);
-    }
-
-    for c in clients.values_mut() {
-        c.name = display_name(&c.hostname, &c.ip, &c.key);
-        c.last_seen_local = c.last_seen.and_then(format_local);
-    }
-    let mut gone_quiet = Vec::new();
-    for (key, &(down, up)) in &before {
-        let now = clients
+        let (hostname, ip) = before.names.get(key).cloned().unwrap_or_default();
+        let last = table
+            .clients
             .get(key)
-            .map_or(0.0, |c| c.download_bytes + c.upload_bytes);
-        if down + up > 0.0 && now == 0.0 {
-            let (hostname, ip) = before_names.get(key).cloned().unwrap_or_default();
-            let last = clients
-                .get(key)
-                .and_then(|c| c.last_seen)
-                .or_else(|| before_seen.get(key).copied());
-            gone_quiet.push(QuietClient {
-                key: key.clone(),
-                name: display_name(&hostname, &ip, key),
-                ip,
-                download_bytes_before: down / divisor,
-                upload_bytes_before: up / divisor,
-                last_seen_local: last.and_then(format_local),
-            });
-        }
+            .and_then(|c| c.last_seen)
+            .or_else(|| before.last_seen.get(key).copied());
+        quiet.push(QuietClient {
+            key: key.clone(),
+            name: display_name(&hostname, &ip, key),
+            ip,
+            download_bytes_before: down / divisor,
+            upload_bytes_before: up / divisor,
+            last_seen_local: last.and_then(format_local),
+        });
     }
-    gone_quiet.sort_by(|a, b| {
+    quiet.sort_by(|a, b| {
         (b.download_bytes_before + b.upload_bytes_before)
             .total_cmp(&(a.download_bytes_before + a.upload_bytes_before))
     });
+    quiet
+}
 
+/// The comparison's notable changes (new clients left out), largest first.
+fn changes(table: &ClientTable, before: &Before, divisor: f64) -> Vec<Change> {
     let mut changes = Vec::new();
-    for c in clients.values() {
-        let (down, up) = before.get(&c.key).copied().unwrap_or_default();
+    for c in table.clients.values() {
+        let (down, up) = before.bytes.get(&c.key).copied().unwrap_or_default();
         for (what, now, was) in [
             ("download", c.download_bytes, down / divisor),
             ("upload", c.upload_bytes, up / divisor),
@@ -452,67 +623,24 @@ pub fn gather(
             .abs()
             .total_cmp(&(a.now_bytes - a.before_bytes).abs())
     });
+    changes
+}
 
-    let peak_hours = match request.period {
-        Period::Day => Vec::new(),
-        Period::Week | Period::Month => peak_hours(queries, window, &clients)?,
-    };
-
-    let mut clients: Vec<Client> = clients.into_values().collect();
-    clients.sort_by(|a, b| {
-        b.download_bytes
-            .total_cmp(&a.download_bytes)
-            .then_with(|| b.upload_bytes.total_cmp(&a.upload_bytes))
-            .then_with(|| a.key.cmp(&b.key))
-    });
-    let mut protocols: Vec<ProtocolTotal> = protocols
-        .into_iter()
-        .map(|(protocol, (down, up))| ProtocolTotal {
-            protocol,
-            download_bytes: down,
-            upload_bytes: up,
-        })
-        .collect();
-    protocols.sort_by(|a, b| {
-        (b.download_bytes + b.upload_bytes)
-            .total_cmp(&(a.download_bytes + a.upload_bytes))
-            .then_with(|| a.protocol.cmp(&b.protocol))
-    });
-    let summary = Summary {
-        download_bytes: clients.iter().map(|c| c.download_bytes).sum(),
-        upload_bytes: clients.iter().map(|c| c.upload_bytes).sum(),
-        active_clients: clients
-            .iter()
-            .filter(|c| c.download_bytes + c.upload_bytes > 0.0)
-            .count(),
-        new_clients: new_clients.len(),
-        connections: clients.iter().map(|c| c.connections).sum(),
-        dns_queries: has_dns.then_some(dns.queries),
-    };
-    Ok(Report {
-        period: request.period,
-        title: request.title.clone(),
-        window: window_info(window),
-        partial: request.partial,
-        generated: format_local(request.generated as f64).unwrap_or_default(),
-        prometheus: prometheus.to_string(),
-        instance: request.instance.clone(),
-        summary,
-        clients,
-        protocols,
-        dns: has_dns.then_some(dns),
-        new_clients,
-        gone_quiet,
-        comparison: Comparison {
-            label: request.previous_label.clone(),
-            window: window_info(request.previous),
-            divisor,
-            download_bytes_before: before.values().map(|b| b.0).sum::<f64>() / divisor,
-            upload_bytes_before: before.values().map(|b| b.1).sum::<f64>() / divisor,
-            changes,
-        },
-        peak_hours,
-    })
+impl Summary {
+    /// The summary section, from the finished clients section.
+    fn of(clients: &[Client], new_clients: usize, dns: Option<&Dns>) -> Summary {
+        Summary {
+            download_bytes: clients.iter().map(|c| c.download_bytes).sum(),
+            upload_bytes: clients.iter().map(|c| c.upload_bytes).sum(),
+            active_clients: clients
+                .iter()
+                .filter(|c| c.download_bytes + c.upload_bytes > 0.0)
+                .count(),
+            new_clients,
+            connections: clients.iter().map(|c| c.connections).sum(),
+            dns_queries: dns.map(|d| d.queries),
+        }
+    }
 }
 
 /// Whether going from `before` to `now` bytes is worth a line.
