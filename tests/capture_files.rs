@@ -14,7 +14,7 @@ use std::fs;
 use std::path::{Path, PathBuf};
 use std::process::Command;
 
-use lanwatch::capture::file::{CaptureFile, CaptureFiles, MAX_CAPLEN};
+use lanwatch::capture::file::{CaptureFile, MAX_CAPLEN};
 use lanwatch::capture::{CaptureError, Next, Source};
 use lanwatch::decode::LinkType;
 
@@ -1122,8 +1122,13 @@ fn capture_files_chain_in_order() {
     let b = real_pcaps().join("ndpi/dns.pcap");
     let mut expected = read_clean(&fs::read(&a).unwrap());
     expected.extend(read_clean(&fs::read(&b).unwrap()));
-    let (frames, err) = read_all(&mut CaptureFiles::new([&a, &b]));
-    assert!(err.is_none());
+    // As replay reads them: one source per file, in order.
+    let mut frames = Vec::new();
+    for path in [&a, &b] {
+        let (read, err) = read_all(&mut CaptureFile::open(path).unwrap());
+        assert!(err.is_none());
+        frames.extend(read);
+    }
     assert_eq!(frames, expected);
     fs::remove_dir_all(&dir).unwrap();
 }
@@ -1137,22 +1142,29 @@ fn capture_files_report_a_bad_file_then_go_on_with_the_next() {
     fs::write(&damaged, &truncated).unwrap();
     let missing = dir.join("missing.pcap");
     let good = real_pcaps().join("zeek/dns-https.pcap");
-    let mut files = CaptureFiles::new([damaged.clone(), missing, good.clone()]);
-
     let mut log = String::new();
     let mut frames = 0;
-    loop {
-        match files.next_frame() {
-            Ok(Next::Frame(_)) => frames += 1,
-            Ok(Next::End) => break,
-            Ok(Next::Idle) => panic!("idle"),
+    // As replay --keep-going reads them: each file opened in its turn, an
+    // error reported, then on with the next file.
+    let kind = |e: CaptureError| match e {
+        CaptureError::Truncated { .. } => "truncated",
+        CaptureError::Open { .. } => "open",
+        _ => "other",
+    };
+    for path in [damaged.clone(), missing, good.clone()] {
+        let mut file = match CaptureFile::open(&path) {
+            Ok(file) => file,
             Err(e) => {
-                let kind = match e {
-                    CaptureError::Truncated { .. } => "truncated",
-                    CaptureError::Open { .. } => "open",
-                    _ => "other",
-                };
-                write!(log, "{frames}:{kind} ").unwrap();
+                write!(log, "{frames}:{} ", kind(e)).unwrap();
+                continue;
+            }
+        };
+        loop {
+            match file.next_frame() {
+                Ok(Next::Frame(_)) => frames += 1,
+                Ok(Next::End) => break,
+                Ok(Next::Idle) => panic!("idle"),
+                Err(e) => write!(log, "{frames}:{} ", kind(e)).unwrap(),
             }
         }
     }

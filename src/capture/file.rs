@@ -1,7 +1,8 @@
 //! Capture files: classic pcap (µs and ns, both byte orders) and pcapng.
 //!
-//! [`CaptureFile`] reads one file as a [`Source`]; [`CaptureFiles`] chains
-//! several, in order, as one source (what `lanwatch replay FILE...` reads).
+//! [`CaptureFile`] reads one file as a [`Source`]; `lanwatch replay FILE...`
+//! opens one per file, in order, when the file's turn comes, and runs each
+//! through the same pipeline (so a damaged file can be reported and skipped).
 //!
 //! The format is told by the magic number, never by the file name: plenty of
 //! `.pcap` files are really pcapng. Reading streams through one reusable
@@ -22,7 +23,7 @@
 use std::fs::File;
 use std::io::{self, BufReader, Read};
 use std::ops::Range;
-use std::path::{Path, PathBuf};
+use std::path::Path;
 
 use super::{CaptureError, Frame, Next, Source};
 use crate::decode::LinkType;
@@ -1039,58 +1040,6 @@ impl<R: Read> Source for CaptureFile<R> {
             Some(record) => Ok(Next::Frame(self.frame(record))),
             None => Ok(Next::End),
         }
-    }
-}
-
-/// Several capture files read one after the other as one source.
-///
-/// Files are opened only when their turn comes. An error in one file (it
-/// cannot be opened, or is damaged part-way) is returned once; the next call
-/// goes on with the following file, so a caller can choose to keep going.
-pub struct CaptureFiles {
-    pending: std::vec::IntoIter<PathBuf>,
-    current: Option<CaptureFile>,
-}
-
-impl CaptureFiles {
-    /// The files to read, in order.
-    pub fn new<I, P>(paths: I) -> CaptureFiles
-    where
-        I: IntoIterator<Item = P>,
-        P: Into<PathBuf>,
-    {
-        let paths: Vec<PathBuf> = paths.into_iter().map(Into::into).collect();
-        CaptureFiles {
-            pending: paths.into_iter(),
-            current: None,
-        }
-    }
-
-    /// The file being read, if one is open.
-    pub fn current_path(&self) -> Option<&str> {
-        self.current.as_ref().map(CaptureFile::path)
-    }
-}
-
-impl Source for CaptureFiles {
-    fn next_frame(&mut self) -> Result<Next<'_>, CaptureError> {
-        let record = loop {
-            let Some(file) = &mut self.current else {
-                match self.pending.next() {
-                    Some(path) => self.current = Some(CaptureFile::open(&path)?),
-                    None => return Ok(Next::End),
-                }
-                continue;
-            };
-            match file.advance()? {
-                Some(record) => break record,
-                None => self.current = None,
-            }
-        };
-        Ok(match &self.current {
-            Some(file) => Next::Frame(file.frame(record)),
-            None => Next::End,
-        })
     }
 }
 

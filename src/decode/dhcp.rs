@@ -164,20 +164,6 @@ impl MessageType {
             MessageType::Unknown(v) => v,
         }
     }
-
-    /// Sent by a server (OFFER, ACK, NAK, FORCERENEW and the lease-query replies)?
-    pub fn is_from_server(self) -> bool {
-        matches!(
-            self,
-            MessageType::Offer
-                | MessageType::Ack
-                | MessageType::Nak
-                | MessageType::ForceRenew
-                | MessageType::LeaseUnassigned
-                | MessageType::LeaseUnknown
-                | MessageType::LeaseActive
-        )
-    }
 }
 
 /// One DHCPv4 option: its code and its data.

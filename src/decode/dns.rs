@@ -54,7 +54,6 @@ mod field {
     pub const FLAG_RD: u16 = 0x0100;
     pub const FLAG_RA: u16 = 0x0080;
     pub const FLAG_AD: u16 = 0x0020;
-    pub const FLAG_CD: u16 = 0x0010;
     pub const OPCODE_SHIFT: u32 = 11;
     pub const OPCODE_MASK: u16 = 0x0f;
     pub const RCODE_MASK: u16 = 0x000f;
@@ -199,11 +198,6 @@ impl<'a> DnsMessage<'a> {
     #[inline]
     pub fn ad(&self) -> bool {
         self.flags() & field::FLAG_AD != 0
-    }
-
-    #[inline]
-    pub fn cd(&self) -> bool {
-        self.flags() & field::FLAG_CD != 0
     }
 
     /// The 4-bit response code of the header.
