@@ -7,7 +7,8 @@ mod proto_support;
 use std::collections::{BTreeMap, HashMap};
 use std::net::IpAddr;
 
-use lanwatch::decode::tls::{parse_client_hello, ClientHelloAssembler, Parsed};
+use lanwatch::decode::tls::{parse_client_hello, Parsed};
+use lanwatch::track::naming::tls_hello::ClientHelloAssembler;
 use proto_support::{capture, read_frames, segment, tshark_fields, Proto};
 
 /// What a client flow's first bytes turned out to be.

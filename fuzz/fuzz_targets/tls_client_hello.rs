@@ -4,7 +4,8 @@
 #![no_main]
 use libfuzzer_sys::fuzz_target;
 
-use lanwatch::decode::tls::{parse_client_hello, ClientHello, ClientHelloAssembler, Parsed};
+use lanwatch::decode::tls::{parse_client_hello, ClientHello, Parsed};
+use lanwatch::track::naming::tls_hello::ClientHelloAssembler;
 
 /// What we compare between two readings of a hello: the server name, the
 /// ALPN list, whether it has supported_versions, and those versions.

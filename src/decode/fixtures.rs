@@ -39,3 +39,33 @@ pub(crate) fn decode_whole(
 ) -> Result<super::Decoded<'_>, super::DecodeError> {
     super::decode_frame(link, data, u32::try_from(data.len()).unwrap())
 }
+
+/// nDPI's `443-git.pcap`, frame 4: a TLS 1.2 ClientHello for
+/// github.com (SNI) offering ALPN http/1.1, padded to 512 bytes.
+pub(crate) fn github_client_hello() -> Vec<u8> {
+    let mut h = hex(concat!(
+        "1603010200010001fc03035059421aa24aec88bf1712cc29f280e7f1240d36210c2fc6c4a2c0538a17",
+        "11ca000086cc14cc13cc15c030c02cc028c024c014c00a00a3009f006b006a00390038ff8500c400c3",
+        "008800870081c032c02ec02ac026c00fc005009d003d003500c00084c02fc02bc027c023c013c00900",
+        "a2009e006700400033003200be00bd00450044c031c02dc029c025c00ec004009c003c002f00ba0041",
+        "c012c00800160013c00dc003000a00ff0100014d0000000f000d00000a6769746875622e636f6d000b",
+        "000403000102000a003a0038000e000d0019001c000b000c001b00180009000a001a00160017000800",
+        "060007001400150004000500120013000100020003000f00100011000d0026002406010602060",
+        "3efef050105020503040104020403eeeeeded030103020303020102020203337400000010000b0009",
+        "08687474702f312e31001500b3"
+    ));
+    // The padding extension's 0xb3 zero bytes.
+    h.extend(std::iter::repeat(0u8).take(0xb3));
+    h
+}
+
+/// Re-frames a single-record hello into records of at most `size` bytes.
+pub(crate) fn split_tls_records(bytes: &[u8], size: usize) -> Vec<u8> {
+    let mut out = Vec::new();
+    for piece in bytes[5..].chunks(size) {
+        out.extend_from_slice(&[22, 3, 1]);
+        out.extend_from_slice(&(piece.len() as u16).to_be_bytes());
+        out.extend_from_slice(piece);
+    }
+    out
+}

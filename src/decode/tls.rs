@@ -6,9 +6,11 @@
 //! payload without copying; when the ClientHello does not lie whole in the
 //! first record of that payload (it is split over TCP segments or TLS
 //! records, as large post-quantum key shares make common) it answers
-//! [`Parsed::Incomplete`], and the caller hands the payloads to a
-//! [`ClientHelloAssembler`], which strips the record headers into a bounded
-//! buffer (16 KiB by default) and parses from there. An SSLv2-compatible
+//! [`Parsed::Incomplete`], and the caller hands the payloads to the
+//! tracker's ClientHello assembler (it keeps bytes between segments, so it
+//! lives with naming in track), which strips the record headers with
+//! [`record_body_len`] into a bounded buffer and reads the handshake with
+//! [`client_hello_len`] and [`ClientHello::parse`]. An SSLv2-compatible
 //! ClientHello (old clients, scanners) has no extensions and is answered
 //! [`Parsed::Sslv2`], not an error.
 //!
@@ -44,8 +46,10 @@ pub const CONTENT_TYPE_HANDSHAKE: u8 = 22;
 pub const HANDSHAKE_CLIENT_HELLO: u8 = 1;
 /// The largest record body TLS allows (2^14 plaintext + 2048 expansion).
 pub const MAX_RECORD_LEN: usize = 16384 + 2048;
-/// Default bound of a [`ClientHelloAssembler`]'s buffer.
-pub const DEFAULT_ASSEMBLER_LIMIT: usize = 16 * 1024;
+/// The length of a record header (type, version, length).
+pub const RECORD_HEADER_LEN: usize = field::RECORD_HEADER_LEN;
+/// The length of a handshake message header (type, 24-bit length).
+pub const HANDSHAKE_HEADER_LEN: usize = field::HS_HEADER_LEN;
 
 /// Extension types read here.
 pub mod extension {
@@ -96,14 +100,16 @@ fn be24(data: &[u8], at: usize) -> Option<usize> {
     Some(usize::from(b[0]) << 16 | usize::from(b[1]) << 8 | usize::from(b[2]))
 }
 
-fn is_sslv2_client_hello(data: &[u8]) -> bool {
+/// Whether `data` starts an SSLv2-framed ClientHello.
+pub fn is_sslv2_client_hello(data: &[u8]) -> bool {
     matches!(data.first(), Some(&b) if b & 0x80 != 0)
         && data.get(field::SSLV2_MSG_TYPE) == Some(&HANDSHAKE_CLIENT_HELLO)
 }
 
-/// Checks a record header (as far as it is there); returns the record
-/// body length once all 5 bytes are.
-fn check_record_header(header: &[u8], offset: usize) -> Result<Option<usize>, TlsError> {
+/// Checks a handshake record header (as far as it is there) that starts
+/// at stream offset `offset`; returns the record body length once all 5
+/// bytes are.
+pub fn record_body_len(header: &[u8], offset: usize) -> Result<Option<usize>, TlsError> {
     if let Some(&t) = header.get(field::RECORD_TYPE) {
         if t != CONTENT_TYPE_HANDSHAKE {
             return Err(TlsError::NotHandshake { content_type: t });
@@ -130,6 +136,18 @@ fn check_record_header(header: &[u8], offset: usize) -> Result<Option<usize>, Tl
     Ok(Some(len))
 }
 
+/// The length of the ClientHello handshake message `handshake` starts
+/// (its 4-byte header included), once that header is in; an error when
+/// the message is another handshake type.
+pub fn client_hello_len(handshake: &[u8]) -> Result<Option<usize>, TlsError> {
+    if let Some(&t) = handshake.get(field::HS_TYPE) {
+        if t != HANDSHAKE_CLIENT_HELLO {
+            return Err(TlsError::NotClientHello { handshake_type: t });
+        }
+    }
+    Ok(be24(handshake, field::HS_LENGTH.start).map(|l| l.saturating_add(field::HS_HEADER_LEN)))
+}
+
 /// Reads a ClientHello from the start of a TCP payload without copying.
 ///
 /// Returns the ClientHello when it lies whole in the payload's first
@@ -141,7 +159,7 @@ pub fn parse_client_hello(payload: &[u8]) -> Result<Parsed<'_>, TlsError> {
         return Ok(Parsed::Sslv2);
     }
     let header = payload.get(..field::RECORD_HEADER_LEN).unwrap_or(payload);
-    let Some(record_len) = check_record_header(header, 0)? else {
+    let Some(record_len) = record_body_len(header, 0)? else {
         return Ok(Parsed::Incomplete {
             needed: field::RECORD_HEADER_LEN.saturating_sub(payload.len()),
         });
@@ -181,7 +199,7 @@ fn incomplete_needed(payload: &[u8], hs_total: usize) -> usize {
         let header = payload
             .get(pos..pos.saturating_add(field::RECORD_HEADER_LEN))
             .unwrap_or_default();
-        match check_record_header(header, pos) {
+        match record_body_len(header, pos) {
             Ok(Some(len)) => {
                 let start = pos.saturating_add(field::RECORD_HEADER_LEN);
                 let avail = payload.len().saturating_sub(start).min(len);
@@ -454,206 +472,15 @@ impl fmt::Debug for Alpn<'_> {
     }
 }
 
-/// Joins a ClientHello that spans TCP segments or TLS records.
-///
-/// Push the client's payloads in order; record headers are stripped and
-/// the handshake bytes kept in one buffer of at most `limit` bytes. A
-/// ClientHello announced larger than that is refused with
-/// [`TlsError::TooLarge`] before anything is buffered past the limit.
-#[derive(Debug)]
-pub struct ClientHelloAssembler {
-    /// The handshake message so far (its 4-byte header included).
-    handshake: Vec<u8>,
-    /// A record header cut by a segment boundary.
-    record_header: [u8; field::RECORD_HEADER_LEN],
-    record_header_len: usize,
-    /// Body bytes of the current record not yet seen.
-    record_left: usize,
-    /// Stream offset, for error messages.
-    offset: usize,
-    limit: usize,
-    outcome: Option<Result<(), TlsError>>,
-    sslv2: bool,
-}
-
-impl Default for ClientHelloAssembler {
-    fn default() -> Self {
-        ClientHelloAssembler::new()
-    }
-}
-
-impl ClientHelloAssembler {
-    pub fn new() -> ClientHelloAssembler {
-        ClientHelloAssembler::with_limit(DEFAULT_ASSEMBLER_LIMIT)
-    }
-
-    /// An assembler for ClientHellos of at most `limit` bytes (handshake
-    /// header included).
-    pub fn with_limit(limit: usize) -> ClientHelloAssembler {
-        ClientHelloAssembler {
-            handshake: Vec::new(),
-            record_header: [0; field::RECORD_HEADER_LEN],
-            record_header_len: 0,
-            record_left: 0,
-            offset: 0,
-            limit,
-            outcome: None,
-            sslv2: false,
-        }
-    }
-
-    /// Starts over (a new connection, or a gap in this one).
-    pub fn reset(&mut self) {
-        self.handshake.clear();
-        self.record_header_len = 0;
-        self.record_left = 0;
-        self.offset = 0;
-        self.outcome = None;
-        self.sslv2 = false;
-    }
-
-    /// Bytes buffered.
-    pub fn buffered(&self) -> usize {
-        self.handshake.len()
-    }
-
-    /// The handshake message length once its header is in.
-    fn handshake_total(&self) -> Option<usize> {
-        be24(&self.handshake, field::HS_LENGTH.start)
-            .map(|l| l.saturating_add(field::HS_HEADER_LEN))
-    }
-
-    /// Adds the next payload of the client; answers like
-    /// [`parse_client_hello`]. Once an answer other than `Incomplete` is
-    /// given, later pushes are ignored and give the same answer.
-    pub fn push(&mut self, data: &[u8]) -> Result<Parsed<'_>, TlsError> {
-        if self.outcome.is_none() {
-            if let Err(e) = self.absorb(data) {
-                self.outcome = Some(Err(e));
-            }
-        }
-        match self.outcome {
-            Some(Err(e)) => Err(e),
-            Some(Ok(())) if self.sslv2 => Ok(Parsed::Sslv2),
-            Some(Ok(())) => {
-                let total = self.handshake_total().unwrap_or(0);
-                let body = self
-                    .handshake
-                    .get(field::HS_HEADER_LEN..total)
-                    .unwrap_or_default();
-                ClientHello::parse(body).map(Parsed::Hello)
-            }
-            None => Ok(Parsed::Incomplete {
-                needed: self.needed(),
-            }),
-        }
-    }
-
-    fn needed(&self) -> usize {
-        let total = self.handshake_total().unwrap_or(field::HS_HEADER_LEN);
-        let missing = total.saturating_sub(self.handshake.len());
-        if self.record_left >= missing {
-            missing
-        } else {
-            missing
-                .saturating_sub(self.record_left)
-                .saturating_add(field::RECORD_HEADER_LEN)
-                .saturating_add(self.record_left)
-                .saturating_sub(self.record_header_len)
-        }
-    }
-
-    fn absorb(&mut self, mut data: &[u8]) -> Result<(), TlsError> {
-        if self.offset == 0 && self.record_header_len == 0 && is_sslv2_client_hello(data) {
-            self.sslv2 = true;
-            self.outcome = Some(Ok(()));
-            return Ok(());
-        }
-        while !data.is_empty() {
-            if self.record_left == 0 {
-                let n = field::RECORD_HEADER_LEN
-                    .saturating_sub(self.record_header_len)
-                    .min(data.len());
-                let dst = self
-                    .record_header
-                    .get_mut(self.record_header_len..self.record_header_len.saturating_add(n));
-                if let (Some(dst), Some(src)) = (dst, data.get(..n)) {
-                    dst.copy_from_slice(src);
-                }
-                self.record_header_len = self.record_header_len.saturating_add(n);
-                data = data.get(n..).unwrap_or_default();
-                let header = self
-                    .record_header
-                    .get(..self.record_header_len)
-                    .unwrap_or_default();
-                match check_record_header(header, self.offset)? {
-                    Some(len) => {
-                        self.record_left = len;
-                        self.record_header_len = 0;
-                        self.offset = self.offset.saturating_add(field::RECORD_HEADER_LEN);
-                    }
-                    None => return Ok(()),
-                }
-                continue;
-            }
-            let total = self.handshake_total().unwrap_or(field::HS_HEADER_LEN);
-            let want = total.saturating_sub(self.handshake.len());
-            let n = self.record_left.min(data.len()).min(want);
-            self.handshake
-                .extend_from_slice(data.get(..n).unwrap_or_default());
-            data = data.get(n..).unwrap_or_default();
-            self.record_left = self.record_left.saturating_sub(n);
-            self.offset = self.offset.saturating_add(n);
-            if let Some(&t) = self.handshake.get(field::HS_TYPE) {
-                if t != HANDSHAKE_CLIENT_HELLO {
-                    return Err(TlsError::NotClientHello { handshake_type: t });
-                }
-            }
-            if let Some(total) = self.handshake_total() {
-                if total > self.limit {
-                    return Err(TlsError::TooLarge {
-                        len: total,
-                        limit: self.limit,
-                    });
-                }
-                if self.handshake.len() >= total {
-                    self.outcome = Some(Ok(()));
-                    return Ok(());
-                }
-            }
-        }
-        Ok(())
-    }
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
 
-    use crate::decode::fixtures::hex;
-
-    /// nDPI's `443-git.pcap`, frame 4: a TLS 1.2 ClientHello for
-    /// github.com (SNI) offering ALPN http/1.1, padded to 512 bytes.
-    fn github_hello() -> Vec<u8> {
-        let mut h = hex(concat!(
-            "1603010200010001fc03035059421aa24aec88bf1712cc29f280e7f1240d36210c2fc6c4a2c0538a17",
-            "11ca000086cc14cc13cc15c030c02cc028c024c014c00a00a3009f006b006a00390038ff8500c400c3",
-            "008800870081c032c02ec02ac026c00fc005009d003d003500c00084c02fc02bc027c023c013c00900",
-            "a2009e006700400033003200be00bd00450044c031c02dc029c025c00ec004009c003c002f00ba0041",
-            "c012c00800160013c00dc003000a00ff0100014d0000000f000d00000a6769746875622e636f6d000b",
-            "000403000102000a003a0038000e000d0019001c000b000c001b00180009000a001a00160017000800",
-            "060007001400150004000500120013000100020003000f00100011000d0026002406010602060",
-            "3efef050105020503040104020403eeeeeded030103020303020102020203337400000010000b0009",
-            "08687474702f312e31001500b3"
-        ));
-        // The padding extension's 0xb3 zero bytes.
-        h.extend(std::iter::repeat(0u8).take(0xb3));
-        h
-    }
+    use crate::decode::fixtures::{github_client_hello, split_tls_records};
 
     #[test]
     fn sni_and_alpn_from_a_real_client_hello() {
-        let bytes = github_hello();
+        let bytes = github_client_hello();
         assert_eq!(bytes.len(), 5 + 0x200);
         let Parsed::Hello(hello) = parse_client_hello(&bytes).unwrap() else {
             panic!("a whole ClientHello");
@@ -671,7 +498,7 @@ mod tests {
 
     #[test]
     fn client_hello_cut_by_the_segment_is_incomplete_with_the_missing_count() {
-        let bytes = github_hello();
+        let bytes = github_client_hello();
         for cut in [9, 10, 100, bytes.len() - 1] {
             assert_eq!(
                 parse_client_hello(&bytes[..cut]),
@@ -694,39 +521,8 @@ mod tests {
     }
 
     #[test]
-    fn assembler_joins_segments_of_any_size() {
-        let bytes = github_hello();
-        for chunk in [1, 2, 7, 100, 300, bytes.len()] {
-            let mut asm = ClientHelloAssembler::new();
-            let mut result = None;
-            for piece in bytes.chunks(chunk) {
-                match asm.push(piece).unwrap() {
-                    Parsed::Hello(h) => {
-                        result = Some(h.server_name().unwrap().to_vec());
-                        break;
-                    }
-                    Parsed::Incomplete { needed } => assert!(needed > 0),
-                    Parsed::Sslv2 => panic!("not SSLv2"),
-                }
-            }
-            assert_eq!(result.as_deref(), Some(&b"github.com"[..]), "chunk {chunk}");
-        }
-    }
-
-    /// Re-frames a single-record hello into records of at most `size` bytes.
-    fn split_records(bytes: &[u8], size: usize) -> Vec<u8> {
-        let mut out = Vec::new();
-        for piece in bytes[5..].chunks(size) {
-            out.extend_from_slice(&[22, 3, 1]);
-            out.extend_from_slice(&(piece.len() as u16).to_be_bytes());
-            out.extend_from_slice(piece);
-        }
-        out
-    }
-
-    #[test]
-    fn client_hello_over_several_records_needs_the_assembler() {
-        let framed = split_records(&github_hello(), 200);
+    fn client_hello_over_several_records_is_incomplete_in_one_payload() {
+        let framed = split_tls_records(&github_client_hello(), 200);
         // All bytes are there, but not in one record.
         assert_eq!(
             parse_client_hello(&framed),
@@ -738,35 +534,6 @@ mod tests {
                 needed: 0x200 - 200 - (300 - 210)
             })
         );
-        let mut asm = ClientHelloAssembler::new();
-        match asm.push(&framed).unwrap() {
-            Parsed::Hello(h) => assert_eq!(h.server_name(), Some(&b"github.com"[..])),
-            other => panic!("{other:?}"),
-        }
-        // Records of 3 bytes cut even the handshake header.
-        let framed = split_records(&github_hello(), 3);
-        let mut asm = ClientHelloAssembler::new();
-        let mut sni = None;
-        for piece in framed.chunks(11) {
-            if let Parsed::Hello(h) = asm.push(piece).unwrap() {
-                sni = h.server_name().map(<[u8]>::to_vec);
-            }
-        }
-        assert_eq!(sni.as_deref(), Some(&b"github.com"[..]));
-    }
-
-    #[test]
-    fn assembler_refuses_a_hello_larger_than_its_limit() {
-        let bytes = github_hello();
-        let mut asm = ClientHelloAssembler::with_limit(256);
-        assert_eq!(
-            asm.push(&bytes[..20]),
-            Err(TlsError::TooLarge {
-                len: 0x200,
-                limit: 256
-            })
-        );
-        assert!(asm.buffered() <= 256);
     }
 
     #[test]
@@ -776,7 +543,6 @@ mod tests {
             0x80, 0x2e, 0x01, 0x03, 0x01, 0x00, 0x15, 0x00, 0x00, 0x00, 0x10,
         ];
         assert_eq!(parse_client_hello(&v2), Ok(Parsed::Sslv2));
-        assert_eq!(ClientHelloAssembler::new().push(&v2), Ok(Parsed::Sslv2));
     }
 
     #[test]
@@ -798,7 +564,7 @@ mod tests {
 
     #[test]
     fn inconsistent_lengths_inside_the_hello_are_malformed() {
-        let good = github_hello();
+        let good = github_client_hello();
         // The server_name list length one byte too long.
         let mut bad = good.clone();
         let sni_list = 5 + 4 + 2 + 32 + 1 + 2 + 0x86 + 2 + 2 + 2 + 2;

@@ -25,7 +25,7 @@ pub mod snapshot;
 use std::collections::HashMap;
 use std::net::IpAddr;
 
-use crate::decode::tls::{parse_client_hello, ClientHelloAssembler, Parsed};
+use crate::decode::tls::{parse_client_hello, Parsed};
 use crate::decode::{DecodeError, Decoded, Fragment, IpPacket, LinkInfo, Mac, Network, Transport};
 
 pub use clients::ClientKey;
@@ -43,6 +43,7 @@ use flows::{FlowKey, FlowPacket, FlowTable, HelloState};
 use fragments::FragmentCache;
 use identity::{AddressBinding, Identities, IdentityConfig};
 use lan::{is_group_ip, Lan};
+use naming::tls_hello::ClientHelloAssembler;
 
 /// The router is rarely more than a couple of MACs; learning stops here so
 /// spoofed DHCP servers cannot grow the list without bound.
