@@ -12,6 +12,17 @@
 //! probes of the router itself (interface addresses, flow offloading,
 //! process figures).
 
+// What the code keeps to, enforced: nothing from the network, a file or the
+// user may panic it. `#[cfg(test)]` code is exempt (clippy.toml); the
+// integration tests, benches and examples are crates of their own and free.
+// Set here rather than in Cargo.toml's [lints], which would reach those too.
+#![deny(
+    clippy::unwrap_used,
+    clippy::expect_used,
+    clippy::panic,
+    clippy::indexing_slicing
+)]
+
 pub mod capture;
 pub mod config;
 pub mod decode;

@@ -151,14 +151,18 @@ pub fn percent_encode(value: &str) -> String {
             out.push(char::from(b));
         } else {
             out.push('%');
-            out.push(char::from(HEX[usize::from(b >> 4)]));
-            out.push(char::from(HEX[usize::from(b & 0x0f)]));
+            out.push(hex_digit(b >> 4));
+            out.push(hex_digit(b & 0x0f));
         }
     }
     out
 }
 
-const HEX: [u8; 16] = *b"0123456789ABCDEF";
+/// The uppercase hex digit of the low four bits of `n`.
+fn hex_digit(n: u8) -> char {
+    let n = n & 0x0f;
+    char::from(if n < 10 { b'0' + n } else { b'A' + (n - 10) })
+}
 
 /// A form body: `a=1&b=2`, percent-encoded.
 pub fn form(fields: &[(&str, &str)]) -> String {

@@ -484,8 +484,9 @@ pub fn bar(value: f64, max: f64) -> String {
     let eighths = ((value / max).min(1.0) * (BAR_WIDTH * 8) as f64).round() as usize;
     let eighths = eighths.max(1);
     let mut s = "█".repeat(eighths / 8);
-    if eighths % 8 > 0 {
-        s.push(EIGHTHS[eighths % 8 - 1]);
+    // No partial block when the length is a whole number of blocks.
+    if let Some(&c) = (eighths % 8).checked_sub(1).and_then(|i| EIGHTHS.get(i)) {
+        s.push(c);
     }
     s
 }
@@ -501,7 +502,8 @@ pub fn sparkline(values: &[f64]) -> String {
                 ' '
             } else {
                 let level = ((v / max) * 7.0).round() as usize;
-                LEVELS[level.min(7)]
+                // At most 7 (v <= max); the highest level is full anyway.
+                LEVELS.get(level).copied().unwrap_or('█')
             }
         })
         .collect()

@@ -106,6 +106,9 @@ impl Client {
                 self.protocols.len() - 1
             }
         };
+        // Found there, or just pushed (a returned `iter_mut` borrow would not
+        // let the miss push): in bounds either way.
+        #[allow(clippy::indexing_slicing)]
         &mut self.protocols[index]
     }
 

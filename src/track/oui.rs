@@ -97,11 +97,15 @@ impl<'a> Builder<'a> {
     fn finish(mut self, path: &Path) -> Result<OuiTable, OuiError> {
         self.entries
             .sort_unstable_by_key(|&(oui, _, line)| (oui, line));
-        if let Some(w) = self.entries.windows(2).find(|w| w[0].0 == w[1].0) {
+        let repeated = self.entries.windows(2).find_map(|w| match w {
+            [first, again] if first.0 == again.0 => Some((first, again)),
+            _ => None,
+        });
+        if let Some((first, again)) = repeated {
             return Err(OuiError::Malformed {
                 path: path.to_path_buf(),
-                line: w[1].2,
-                reason: format!("OUI {:06X} already given on line {}", w[1].0, w[0].2),
+                line: again.2,
+                reason: format!("OUI {:06X} already given on line {}", again.0, first.2),
             });
         }
         let mut names = String::with_capacity(self.order.iter().map(|n| n.len()).sum());
