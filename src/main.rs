@@ -643,7 +643,7 @@ fn serve(
     std::thread::Builder::new()
         .name("http".into())
         .spawn(move || {
-            if let Err(e) = http::run_server_shared(listener, reader, shutdown.clone(), policy) {
+            if let Err(e) = http::serve(listener, reader, shutdown.clone(), policy) {
                 tracing::error!("{e}");
                 shutdown.trigger();
             }

@@ -16,7 +16,9 @@ use std::thread::{self, JoinHandle};
 use std::time::{Duration, Instant};
 
 use lanwatch::decode::Mac;
-use lanwatch::export::http::{bind, run_server_on, HttpError, Shutdown, SNAPSHOT_PATIENCE};
+use lanwatch::export::http::{
+    bind, serve, HttpError, Policy, SharedPolicy, Shutdown, SNAPSHOT_PATIENCE,
+};
 use lanwatch::export::prometheus;
 use lanwatch::track::publish::{channel, Publisher, SnapshotReader};
 use lanwatch::track::{ClientSnapshot, Health, ProtocolUsage, Snapshot, Traffic};
@@ -118,7 +120,14 @@ impl Server {
         let shutdown = Shutdown::new();
         let server = {
             let (reader, shutdown) = (reader.clone(), shutdown.clone());
-            thread::spawn(move || run_server_on(listener, reader, shutdown))
+            thread::spawn(move || {
+                serve(
+                    listener,
+                    reader,
+                    shutdown,
+                    SharedPolicy::new(Policy::default()),
+                )
+            })
         };
         Server {
             addr,

@@ -2,14 +2,11 @@
 //!
 //! Every renderer is a pure function of a [`crate::track::Snapshot`], so the
 //! CLI's `replay --format ...` and the HTTP server print the same bytes for
-//! the same state. `http` only routes requests to these renderers;
-//! `encoding` decides whether an answer goes gzip-compressed.
+//! the same state. `http` only routes requests to these renderers (its
+//! `encoding` decides whether an answer goes gzip-compressed).
 
-pub mod auth_gate;
-pub mod encoding;
 pub mod http;
 pub mod json;
-pub mod limits;
 pub mod prometheus;
 pub mod table;
 pub mod webconfig;

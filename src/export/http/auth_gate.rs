@@ -33,7 +33,7 @@ use std::time::{Duration, Instant};
 use tokio::sync::Semaphore;
 
 use super::limits::Source;
-use super::webconfig::BasicAuth;
+use crate::export::webconfig::BasicAuth;
 
 /// Checks waiting for their turn, at most (besides the one running).
 pub const MAX_WAITING: usize = 4;

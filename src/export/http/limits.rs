@@ -370,7 +370,8 @@ impl Limits {
     ) -> Result<(), Refusal> {
         let from_source = table.open.iter().filter(|e| e.source == source).count();
         if from_source >= PER_SOURCE {
-            evict_oldest_idle(table, |e| e.source == source, now_ms, evicted).ok_or(Refusal::PerSource)?;
+            evict_oldest_idle(table, |e| e.source == source, now_ms, evicted)
+                .ok_or(Refusal::PerSource)?;
         }
         let general_share = MAX_CONNECTIONS.saturating_sub(RESERVED);
         match class {
