@@ -46,17 +46,17 @@ pub const HEADER_LEN: usize = field::PAYLOAD;
 /// A read-only view of an Ethernet II frame (without the FCS, which
 /// captures do not carry).
 #[derive(Clone, Copy, Debug)]
-pub struct Frame<'a> {
+pub struct EthernetFrame<'a> {
     buffer: &'a [u8],
 }
 
-impl<'a> Frame<'a> {
+impl<'a> EthernetFrame<'a> {
     /// Wraps a buffer holding at least the 14-byte header.
-    pub fn new_checked(buffer: &'a [u8]) -> Result<Frame<'a>, DecodeError> {
+    pub fn new_checked(buffer: &'a [u8]) -> Result<EthernetFrame<'a>, DecodeError> {
         if buffer.len() < HEADER_LEN {
             return Err(DecodeError::Truncated(Layer::Link));
         }
-        Ok(Frame { buffer })
+        Ok(EthernetFrame { buffer })
     }
 
     #[inline]
@@ -243,7 +243,7 @@ impl<'a> PppoeSession<'a> {
 /// Decodes an Ethernet II frame and everything in it; `wire` bytes of it
 /// were on the wire.
 pub(super) fn decode(data: &[u8], wire: usize) -> Result<Decoded<'_>, DecodeError> {
-    let frame = Frame::new_checked(data)?;
+    let frame = EthernetFrame::new_checked(data)?;
     let mut link = LinkInfo {
         src_mac: Some(frame.src_addr()),
         dst_mac: Some(frame.dst_addr()),
@@ -352,7 +352,7 @@ mod tests {
 
     #[test]
     fn frame_view_reads_the_addresses_and_ethertype() {
-        let frame = Frame::new_checked(&QINQ_TCP_ACK).unwrap();
+        let frame = EthernetFrame::new_checked(&QINQ_TCP_ACK).unwrap();
         assert_eq!(frame.dst_addr(), mac("00:09:0f:db:f4:3e"));
         assert_eq!(frame.src_addr(), mac("00:0c:29:c1:2d:24"));
         assert_eq!(frame.ethertype(), ethertype::VLAN);
