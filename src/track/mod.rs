@@ -25,7 +25,6 @@ pub mod snapshot;
 use std::collections::HashMap;
 use std::net::IpAddr;
 
-use crate::decode::tls::{parse_client_hello, Parsed};
 use crate::decode::{DecodeError, Decoded, Fragment, IpPacket, LinkInfo, Mac, Network, Transport};
 
 pub use clients::ClientKey;
@@ -38,12 +37,12 @@ pub use snapshot::{
 };
 
 use clients::ClientTable;
-use dns::{DnsConfig, DnsTracker, Endpoints, MessageRole, StreamKey};
+use dns::DnsConfig;
 use flows::{FlowKey, FlowPacket, FlowTable, HelloState};
 use fragments::FragmentCache;
 use identity::{AddressBinding, Identities, IdentityConfig};
 use lan::{is_group_ip, Lan};
-use naming::tls_hello::ClientHelloAssembler;
+use naming::{FlowAt, Naming};
 
 /// The router is rarely more than a couple of MACs; learning stops here so
 /// spoofed DHCP servers cannot grow the list without bound.
@@ -117,13 +116,8 @@ pub struct Tracker {
     next_sweep: u64,
     /// Scratch list of clients evicted while handling one packet.
     evicted: Vec<ClientKey>,
-    dns: DnsTracker,
-    /// Scratch list of DNS messages completed by one TCP segment.
-    dns_messages: Vec<Vec<u8>>,
-    /// ClientHellos split over segments, by flow (bounded).
-    hellos: HashMap<FlowKey, (ClientHelloAssembler, u64), foldhash::fast::RandomState>,
-    /// The protocols whose connections are DNS over TLS/QUIC.
-    dot_protocols: Vec<ProtocolId>,
+    /// DNS answers and messages, TLS server names: what names flows.
+    naming: Naming,
     identities: Identities,
     active_window: u64,
     export: ExportSettings,
@@ -136,10 +130,7 @@ impl Tracker {
     pub fn new(config: TrackConfig) -> Tracker {
         let mut router_macs = config.router_macs;
         router_macs.truncate(MAX_ROUTER_MACS);
-        let dot_protocols = ["DoT", "DoQ"]
-            .iter()
-            .filter_map(|n| config.protocols.id(n))
-            .collect();
+        let naming = Naming::new(config.dns, &config.protocols);
         Tracker {
             lan: config.lan,
             protocols: config.protocols,
@@ -153,10 +144,7 @@ impl Tracker {
             now: 0,
             next_sweep: 0,
             evicted: Vec::new(),
-            dns: DnsTracker::new(config.dns),
-            dns_messages: Vec::new(),
-            hellos: HashMap::default(),
-            dot_protocols,
+            naming,
             identities: Identities::new(config.identity),
             active_window: config.active_window,
             export: config.export,
@@ -237,7 +225,7 @@ impl Tracker {
     /// It must keep the ids of the current table's names (build it with
     /// [`ProtocolTable::keeping_ids_of`]): counters and flows hold them.
     pub fn set_protocols(&mut self, table: ProtocolTable) {
-        self.dot_protocols = ["DoT", "DoQ"].iter().filter_map(|n| table.id(n)).collect();
+        self.naming.set_protocols(&table);
         self.protocols = table;
     }
 
@@ -326,7 +314,7 @@ impl Tracker {
             }
         });
         self.fragments.expire(self.now);
-        self.dns.expire(self.now);
+        self.naming.expire(self.now);
         if let Some(retention) = self.domain_retention {
             if self.now >= self.next_retention_sweep {
                 let now = self.now;
@@ -429,7 +417,8 @@ impl Tracker {
     fn touch_client(&mut self, key: ClientKey, ip: IpAddr) -> usize {
         let index = self.clients.get_or_insert(key, self.now, &mut self.evicted);
         // Per-client DNS bounds are shares of global ones (memory bound).
-        self.dns.clients = self.clients.share_divisor(index);
+        self.naming
+            .set_client_share(self.clients.share_divisor(index));
         let new_address = self
             .clients
             .at_mut(index)
@@ -525,7 +514,14 @@ impl Tracker {
         // DNS query) finds its entry.
         if let Some(ports) = dns_ports(&transport) {
             if may_open {
-                self.observe_dns(src, dst, ip, ports);
+                self.naming.observe_dns(
+                    &mut self.clients,
+                    &self.lan,
+                    self.now,
+                    (src, dst),
+                    ip,
+                    ports,
+                );
             }
         }
     }
@@ -598,199 +594,38 @@ impl Tracker {
         }
         self.outcomes.accounted = self.outcomes.accounted.wrapping_add(1);
 
+        let flow = FlowAt {
+            index,
+            key: &key,
+            now: self.now,
+        };
         let mut domain = obs.domain;
         if obs.opened {
-            domain = self.on_flow_opened(index, &key, obs.protocol).or(domain);
+            domain = self
+                .naming
+                .on_flow_opened(&mut self.clients, &mut self.flows, flow, obs.protocol)
+                .or(domain);
         }
         if obs.hello != HelloState::Done && direction == Direction::Tx && !ip.payload.is_empty() {
             domain = self
-                .inspect_client_hello(index, &key, ip.payload, obs.hello)
+                .naming
+                .inspect_client_hello(
+                    &mut self.clients,
+                    &mut self.flows,
+                    flow,
+                    ip.payload,
+                    obs.hello,
+                )
                 .or(domain);
         }
         if let Some(hash) = domain {
-            self.add_domain_traffic(index, &key, hash, direction, bytes);
-        }
-    }
-
-    /// A new connection: name it after a recent DNS answer for its remote
-    /// address, and count resolver bypass (DoT, DoH by address).
-    fn on_flow_opened(&mut self, index: usize, key: &FlowKey, protocol: ProtocolId) -> Option<u64> {
-        let now = self.now;
-        let domain = self.dns.domain_of(key.remote_ip, now);
-        let is_dot = self.dot_protocols.contains(&protocol);
-        let is_doh = key.remote_port == 443 && self.dns.is_doh(key.remote_ip, None);
-        let max = self.dns.domain_cap();
-        let client = self.clients.at_mut(index)?;
-        if is_dot {
-            client.dns.bypass.dot = client.dns.bypass.dot.wrapping_add(1);
-        }
-        if is_doh {
-            client.dns.bypass.doh = client.dns.bypass.doh.wrapping_add(1);
-        }
-        let domain = domain?;
-        let hash = domain.hash;
-        count_domain_connection(&mut client.dns, &domain, now, max);
-        self.flows.set_domain(key, domain);
-        Some(hash)
-    }
-
-    /// Looks for the TLS server name in a client's first payload; a name
-    /// found overrides the DNS answer's (it is what the client asked for).
-    fn inspect_client_hello(
-        &mut self,
-        index: usize,
-        key: &FlowKey,
-        payload: &[u8],
-        state: HelloState,
-    ) -> Option<u64> {
-        let parsed = match state {
-            HelloState::Assembling => match self.hellos.get_mut(key) {
-                Some((assembler, _)) => assembler.push(payload).map(|p| server_name_of(&p)),
-                None => Ok(HelloOutcome::NotTls),
-            },
-            _ => parse_client_hello(payload).map(|p| server_name_of(&p)),
-        };
-        let outcome = match parsed {
-            Ok(HelloOutcome::Incomplete) if state == HelloState::Waiting => {
-                let max = self.dns.config.max_streams;
-                if self.hellos.len() >= max {
-                    dns::evict_oldest(&mut self.hellos, max, |h| h.1);
-                }
-                let mut assembler = ClientHelloAssembler::with_limit(16 * 1024);
-                let started = assembler.push(payload).map(|p| server_name_of(&p));
-                self.hellos.insert(*key, (assembler, self.now));
-                started.unwrap_or(HelloOutcome::NotTls)
-            }
-            Ok(outcome) => outcome,
-            Err(_) => HelloOutcome::NotTls,
-        };
-        if outcome == HelloOutcome::Incomplete {
-            self.flows.set_hello(key, HelloState::Assembling);
-            return None;
-        }
-        self.hellos.remove(key);
-        self.flows.set_hello(key, HelloState::Done);
-        let HelloOutcome::Name(name) = outcome else {
-            return None;
-        };
-        let domain = self.dns.domain_for_name(name.as_bytes())?;
-        let now = self.now;
-        let max = self.dns.domain_cap();
-        let is_doh = key.remote_port == 443
-            && !self.dns.is_doh(key.remote_ip, None)
-            && self.dns.is_doh(key.remote_ip, Some(&domain.name));
-        let hash = domain.hash;
-        let already = self.flows.domain(key).map(|d| d.hash);
-        let client = self.clients.at_mut(index)?;
-        if is_doh {
-            client.dns.bypass.doh = client.dns.bypass.doh.wrapping_add(1);
-        }
-        if already != Some(hash) {
-            count_domain_connection(&mut client.dns, &domain, now, max);
-            self.flows.set_domain(key, domain);
-        }
-        Some(hash)
-    }
-
-    /// Adds a packet's bytes to the domain its flow is attributed to.
-    #[inline]
-    fn add_domain_traffic(
-        &mut self,
-        index: usize,
-        key: &FlowKey,
-        hash: u64,
-        direction: Direction,
-        bytes: u64,
-    ) {
-        let now = self.now;
-        let max = self.dns.domain_cap();
-        let flows = &self.flows;
-        let Some(client) = self.clients.at_mut(index) else {
-            return;
-        };
-        let name = || {
-            flows
-                .domain(key)
-                .map(|d| d.name.clone())
-                .unwrap_or_else(|| std::sync::Arc::from("?"))
-        };
-        client
-            .dns
-            .domain_mut(hash, name, now, max)
-            .traffic
-            .add(direction, bytes);
-    }
-
-    /// Counts DNS messages: queries to the sender, responses to the receiver.
-    fn observe_dns(
-        &mut self,
-        src: Option<ClientKey>,
-        dst: Option<ClientKey>,
-        ip: &IpPacket<'_>,
-        (src_port, dst_port, tcp_flags): (u16, u16, Option<crate::decode::TcpFlags>),
-    ) {
-        let ends = Endpoints {
-            src_ip: ip.src,
-            src_port,
-            dst_ip: ip.dst,
-            dst_port,
-        };
-        match tcp_flags {
-            None => self.dns_message(src, dst, ip.payload, ends),
-            Some(flags) => {
-                let key: StreamKey = (ip.src, src_port, ip.dst, dst_port);
-                let mut messages = std::mem::take(&mut self.dns_messages);
-                self.dns
-                    .feed_tcp(key, flags.syn(), ip.payload, self.now, &mut messages);
-                for message in &messages {
-                    self.dns_message(src, dst, message, ends);
-                }
-                if flags.fin() || flags.rst() {
-                    self.dns.close_tcp(&key);
-                }
-                messages.clear();
-                self.dns_messages = messages;
-            }
-        }
-    }
-
-    fn dns_message(
-        &mut self,
-        src: Option<ClientKey>,
-        dst: Option<ClientKey>,
-        message: &[u8],
-        ends: Endpoints,
-    ) {
-        if message.is_empty() {
-            return;
-        }
-        let now = self.now;
-        let Some((msg, role)) = self.dns.classify(message, ends) else {
-            return;
-        };
-        let client = match role {
-            MessageRole::Query | MessageRole::MdnsQuery => src,
-            MessageRole::Response => dst,
-            MessageRole::Ignored => None,
-        };
-        let Some(index) = client.and_then(|k| self.clients.index_of(&k)) else {
-            return;
-        };
-        self.dns.clients = self.clients.share_divisor(index);
-        let Some(client) = self.clients.at_mut(index) else {
-            return;
-        };
-        match role {
-            MessageRole::Query => {
-                let outside = is_unicast(ends.dst_ip) && !self.lan.contains(ends.dst_ip);
-                self.dns
-                    .record_query(&mut client.dns, &msg, ends, now, outside);
-            }
-            MessageRole::MdnsQuery => {
-                client.dns.mdns_queries = client.dns.mdns_queries.wrapping_add(1);
-            }
-            MessageRole::Response => self.dns.record_response(&mut client.dns, &msg, ends, now),
-            MessageRole::Ignored => {}
+            self.naming.add_domain_traffic(
+                &mut self.clients,
+                &self.flows,
+                flow,
+                hash,
+                (direction, bytes),
+            );
         }
     }
 
@@ -869,12 +704,12 @@ impl Tracker {
                 sum.wrapping_add(c.dns.unique_evictions)
                     .wrapping_add(c.dns.domain_evictions)
             }),
-            dns_answer_evictions: self.dns.stats.answers_evicted,
+            dns_answer_evictions: self.naming.dns().stats.answers_evicted,
             device_evictions: self.identities.evictions(),
             fragment_evictions: self.fragments.evictions,
-            dns_messages: self.dns.stats.messages,
-            dns_malformed: self.dns.stats.malformed,
-            dns_answers: self.dns.answers_len() as u64,
+            dns_messages: self.naming.dns().stats.messages,
+            dns_malformed: self.naming.dns().stats.malformed,
+            dns_answers: self.naming.dns().answers_len() as u64,
             last_packet_time: nanos_to_seconds(self.now),
             snapshot_duration_seconds: started.elapsed().as_secs_f64(),
             process: ProcessStats::default(),
@@ -904,40 +739,6 @@ fn dns_ports(transport: &Transport) -> Option<(u16, u16, Option<crate::decode::T
             flags,
         } if src_port == 53 || dst_port == 53 => Some((src_port, dst_port, Some(flags))),
         _ => None,
-    }
-}
-
-/// A connection attributed to a domain (at its opening, or when its TLS
-/// server name arrives).
-fn count_domain_connection(
-    dns: &mut dns::ClientDns,
-    domain: &dns::DomainRef,
-    now: u64,
-    max: usize,
-) {
-    let stats = dns.domain_mut(domain.hash, || domain.name.clone(), now, max);
-    stats.connections = stats.connections.wrapping_add(1);
-}
-
-/// What a ClientHello attempt gave.
-#[derive(Clone, Debug, PartialEq, Eq)]
-enum HelloOutcome {
-    Name(String),
-    NoName,
-    Incomplete,
-    NotTls,
-}
-
-fn server_name_of(parsed: &Parsed<'_>) -> HelloOutcome {
-    match parsed {
-        Parsed::Hello(hello) => match hello.server_name() {
-            Some(name) if !name.is_empty() => {
-                HelloOutcome::Name(String::from_utf8_lossy(name).into_owned())
-            }
-            _ => HelloOutcome::NoName,
-        },
-        Parsed::Incomplete { .. } => HelloOutcome::Incomplete,
-        Parsed::Sslv2 => HelloOutcome::NoName,
     }
 }
 
