@@ -18,11 +18,11 @@
 use std::net::{Ipv4Addr, Ipv6Addr};
 
 use super::dns::{DnsError, Name, NameBuf};
-use super::Mac;
+use super::{get_array, get_u16, read_array, read_u16, read_u32, read_u8, Field, Mac};
 
 /// Byte ranges of the BOOTP fixed part (RFC 2131 §2, figure 1).
 mod field {
-    pub type Field = core::ops::Range<usize>;
+    use super::Field;
 
     pub const OP: usize = 0;
     pub const HTYPE: usize = 1;
@@ -94,11 +94,6 @@ pub enum DhcpError {
     /// An option's length runs past its field.
     #[error("DHCP option {code} at offset {offset} runs past the end")]
     OptionTruncated { code: u16, offset: usize },
-}
-
-#[inline]
-fn array<const N: usize>(data: &[u8], range: core::ops::Range<usize>) -> Option<[u8; N]> {
-    data.get(range)?.try_into().ok()
 }
 
 #[inline]
@@ -199,12 +194,13 @@ impl<'a> DhcpMessage<'a> {
         self.buf
     }
 
+    // The fixed part is there: the constructor checked it.
     fn byte(&self, at: usize) -> u8 {
-        self.buf.get(at).copied().unwrap_or(0)
+        read_u8(self.buf, at)
     }
 
-    fn addr(&self, f: field::Field) -> Ipv4Addr {
-        Ipv4Addr::from(array::<4>(self.buf, f).unwrap_or_default())
+    fn addr(&self, f: Field) -> Ipv4Addr {
+        Ipv4Addr::from(read_array::<4>(self.buf, f))
     }
 
     /// 1 = BOOTREQUEST (client), 2 = BOOTREPLY (server).
@@ -225,15 +221,15 @@ impl<'a> DhcpMessage<'a> {
     }
 
     pub fn xid(&self) -> u32 {
-        u32::from_be_bytes(array(self.buf, field::XID).unwrap_or_default())
+        read_u32(self.buf, field::XID)
     }
 
     pub fn secs(&self) -> u16 {
-        u16::from_be_bytes(array(self.buf, field::SECS).unwrap_or_default())
+        read_u16(self.buf, field::SECS)
     }
 
     pub fn flags(&self) -> u16 {
-        u16::from_be_bytes(array(self.buf, field::FLAGS).unwrap_or_default())
+        read_u16(self.buf, field::FLAGS)
     }
 
     pub fn ciaddr(&self) -> Ipv4Addr {
@@ -265,7 +261,7 @@ impl<'a> DhcpMessage<'a> {
             return None;
         }
         let start = field::CHADDR.start;
-        array(self.buf, start..start.saturating_add(6)).map(Mac)
+        get_array(self.buf, start..start.saturating_add(6)).map(Mac)
     }
 
     /// The options, from the options field then — if option 52 says so —
@@ -610,9 +606,8 @@ impl<'a> Iterator for Dhcpv6Options<'a> {
             return None;
         }
         let start = self.pos;
-        let code = array::<2>(self.data, start..start.saturating_add(2)).map(u16::from_be_bytes);
-        let len = array::<2>(self.data, start.saturating_add(2)..start.saturating_add(4))
-            .map(u16::from_be_bytes);
+        let code = get_u16(self.data, start);
+        let len = start.checked_add(2).and_then(|at| get_u16(self.data, at));
         let data_start = start.saturating_add(4);
         let data_end = data_start.saturating_add(usize::from(len.unwrap_or(0)));
         match (code, len, self.data.get(data_start..data_end)) {
@@ -672,7 +667,7 @@ impl<'a> Dhcpv6Message<'a> {
         if self.is_relay() {
             return None;
         }
-        let [a, b, c] = array::<3>(self.buf, field::V6_XID)?;
+        let [a, b, c] = get_array::<3>(self.buf, field::V6_XID)?;
         Some(u32::from_be_bytes([0, a, b, c]))
     }
 
@@ -682,8 +677,8 @@ impl<'a> Dhcpv6Message<'a> {
             return None;
         }
         let hops = self.buf.get(field::V6_HOP_COUNT).copied()?;
-        let link = Ipv6Addr::from(array::<16>(self.buf, field::V6_LINK_ADDRESS)?);
-        let peer = Ipv6Addr::from(array::<16>(self.buf, field::V6_PEER_ADDRESS)?);
+        let link = Ipv6Addr::from(get_array::<16>(self.buf, field::V6_LINK_ADDRESS)?);
+        let peer = Ipv6Addr::from(get_array::<16>(self.buf, field::V6_PEER_ADDRESS)?);
         Some((hops, link, peer))
     }
 
@@ -741,13 +736,13 @@ impl<'a> Dhcpv6Message<'a> {
             .filter_map(|o| o.data.get(12..))
             .flat_map(|inner| Dhcpv6Options::new(inner, 0).map_while(Result::ok))
             .filter(|o| o.code == option6::IAADDR)
-            .filter_map(|o| array::<16>(o.data, 0..16).map(Ipv6Addr::from))
+            .filter_map(|o| get_array::<16>(o.data, 0..16).map(Ipv6Addr::from))
     }
 
     /// Option 16: the enterprise number and the vendor-class data items.
     pub fn vendor_class(&self) -> Option<(u32, OpaqueList<'a>)> {
         let data = self.option(option6::VENDOR_CLASS)?;
-        let enterprise = u32::from_be_bytes(array(data, 0..4)?);
+        let enterprise = u32::from_be_bytes(get_array(data, 0..4)?);
         Some((enterprise, OpaqueList(data.get(4..)?)))
     }
 
@@ -776,7 +771,10 @@ impl<'a> OpaqueList<'a> {
         let data = self.0;
         let mut pos = 0usize;
         std::iter::from_fn(move || {
-            let len = usize::from(u16::from_be_bytes(array(data, pos..pos.saturating_add(2))?));
+            let len = usize::from(u16::from_be_bytes(get_array(
+                data,
+                pos..pos.saturating_add(2),
+            )?));
             let start = pos.saturating_add(2);
             let end = start.saturating_add(len);
             let item = data.get(start..end)?;
@@ -793,7 +791,7 @@ pub struct Duid<'a>(pub &'a [u8]);
 impl<'a> Duid<'a> {
     /// 1 = DUID-LLT, 2 = DUID-EN, 3 = DUID-LL, 4 = DUID-UUID.
     pub fn duid_type(&self) -> Option<u16> {
-        array::<2>(self.0, 0..2).map(u16::from_be_bytes)
+        get_array::<2>(self.0, 0..2).map(u16::from_be_bytes)
     }
 
     pub fn as_bytes(&self) -> &'a [u8] {
@@ -803,7 +801,7 @@ impl<'a> Duid<'a> {
     /// The link-layer address of a DUID-LLT or DUID-LL with hardware type
     /// Ethernet (1) and a 6-byte address.
     pub fn mac(&self) -> Option<Mac> {
-        let hw_type = array::<2>(self.0, 2..4).map(u16::from_be_bytes)?;
+        let hw_type = get_array::<2>(self.0, 2..4).map(u16::from_be_bytes)?;
         let addr = match self.duid_type()? {
             1 => self.0.get(8..)?,
             3 => self.0.get(4..)?,

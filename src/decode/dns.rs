@@ -23,9 +23,11 @@ use std::borrow::Cow;
 use std::fmt;
 use std::net::{IpAddr, Ipv4Addr, Ipv6Addr};
 
+use super::{get_u16, get_u32, read_u16, Field};
+
 /// Byte ranges of the fixed parts of a message, as in RFC 1035 §4.1.
 mod field {
-    pub type Field = core::ops::Range<usize>;
+    use super::Field;
 
     pub const ID: Field = 0..2;
     pub const FLAGS: Field = 2..4;
@@ -103,20 +105,8 @@ pub enum DnsError {
 }
 
 #[inline]
-pub(crate) fn read_u16(data: &[u8], at: usize) -> Option<u16> {
-    let bytes: [u8; 2] = data.get(at..at.checked_add(2)?)?.try_into().ok()?;
-    Some(u16::from_be_bytes(bytes))
-}
-
-#[inline]
-fn read_u32(data: &[u8], at: usize) -> Option<u32> {
-    let bytes: [u8; 4] = data.get(at..at.checked_add(4)?)?.try_into().ok()?;
-    Some(u32::from_be_bytes(bytes))
-}
-
-#[inline]
-fn read_field_u16(data: &[u8], base: usize, f: field::Field) -> Option<u16> {
-    read_u16(data, base.checked_add(f.start)?)
+fn read_field_u16(data: &[u8], base: usize, f: Field) -> Option<u16> {
+    get_u16(data, base.checked_add(f.start)?)
 }
 
 /// A zero-copy view over one DNS message.
@@ -143,9 +133,9 @@ impl<'a> DnsMessage<'a> {
     }
 
     #[inline]
-    fn header_u16(&self, f: field::Field) -> u16 {
+    fn header_u16(&self, f: Field) -> u16 {
         // The constructor checked the header is there.
-        read_u16(self.buf, f.start).unwrap_or(0)
+        read_u16(self.buf, f)
     }
 
     #[inline]
@@ -548,7 +538,7 @@ impl<'a> Iterator for Labels<'a> {
                 }
                 0xc0 => {
                     let Some(word) =
-                        read_u16(self.msg, pos).filter(|_| pos.saturating_add(2) <= self.end)
+                        get_u16(self.msg, pos).filter(|_| pos.saturating_add(2) <= self.end)
                     else {
                         return self.fail(DnsError::Truncated {
                             what: "compression pointer",
@@ -767,7 +757,7 @@ impl<'a> Iterator for Records<'a> {
             let (Some(rtype), Some(class), Some(ttl), Some(rdlen)) = (
                 read_field_u16(msg, fixed, field::RR_TYPE),
                 read_field_u16(msg, fixed, field::RR_CLASS),
-                read_u32(msg, fixed.saturating_add(field::RR_TTL.start)),
+                get_u32(msg, fixed.saturating_add(field::RR_TTL.start)),
                 read_field_u16(msg, fixed, field::RR_RDLENGTH),
             ) else {
                 return Err(truncated);

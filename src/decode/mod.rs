@@ -443,35 +443,72 @@ fn partial_transport(protocol: u8, segment: Segment<'_>) -> Transport {
     }
 }
 
-/// A header field's place: a byte range from the start of its header.
-type Field = core::ops::Range<usize>;
+/// A header field's place: a byte range from the start of its header, as
+/// each protocol's `field` module names them.
+pub(crate) type Field = core::ops::Range<usize>;
 
-/// Reads one byte; 0 if it was not captured (a checked constructor makes
-/// that impossible for the fields its view reads).
+// Reading bytes, one convention for every protocol:
+//
+// - `read_*` read a field a view's checked constructor has made sure is
+//   there (a fixed header). A field that is not there is a missed check: it
+//   fails a debug assertion (the tests and the fuzzer see it) and reads as
+//   0 in a release build, which costs nothing over the bounds check.
+// - `get_*` read at an offset the data itself gave (a name pointer, an
+//   option, an extension): `None` when it runs past the end, for the caller
+//   to turn into its protocol's error.
+
+/// Reads one byte of a checked field.
 #[inline(always)]
-fn read_u8(bytes: &[u8], at: usize) -> u8 {
-    bytes.get(at).copied().unwrap_or(0)
+pub(crate) fn read_u8(bytes: &[u8], at: usize) -> u8 {
+    let byte = bytes.get(at).copied();
+    debug_assert!(
+        byte.is_some(),
+        "byte {at} read past the {} bytes a view checked",
+        bytes.len()
+    );
+    byte.unwrap_or(0)
 }
 
-/// Reads a big-endian `u16` field; 0 if it was not captured.
+/// Reads a checked big-endian `u16` field.
 #[inline(always)]
-fn read_u16(bytes: &[u8], field: Field) -> u16 {
+pub(crate) fn read_u16(bytes: &[u8], field: Field) -> u16 {
     u16::from_be_bytes(read_array(bytes, field))
 }
 
-/// Reads a big-endian `u32` field; 0 if it was not captured.
+/// Reads a checked big-endian `u32` field.
 #[inline(always)]
-fn read_u32(bytes: &[u8], field: Field) -> u32 {
+pub(crate) fn read_u32(bytes: &[u8], field: Field) -> u32 {
     u32::from_be_bytes(read_array(bytes, field))
 }
 
-/// Copies a fixed-size field (an address); zeros if it was not captured.
+/// Copies a checked fixed-size field (an address).
 #[inline(always)]
-fn read_array<const N: usize>(bytes: &[u8], field: Field) -> [u8; N] {
-    bytes
-        .get(field)
-        .and_then(|b| <[u8; N]>::try_from(b).ok())
-        .unwrap_or([0; N])
+pub(crate) fn read_array<const N: usize>(bytes: &[u8], field: Field) -> [u8; N] {
+    let value = get_array(bytes, field.clone());
+    debug_assert!(
+        value.is_some(),
+        "field {field:?} read past the {} bytes a view checked",
+        bytes.len()
+    );
+    value.unwrap_or([0; N])
+}
+
+/// The `N` bytes of `field`, if they are all there.
+#[inline(always)]
+pub(crate) fn get_array<const N: usize>(bytes: &[u8], field: Field) -> Option<[u8; N]> {
+    bytes.get(field)?.try_into().ok()
+}
+
+/// The big-endian `u16` at `at`, if both bytes are there.
+#[inline(always)]
+pub(crate) fn get_u16(bytes: &[u8], at: usize) -> Option<u16> {
+    get_array(bytes, at..at.checked_add(2)?).map(u16::from_be_bytes)
+}
+
+/// The big-endian `u32` at `at`, if all four bytes are there.
+#[inline(always)]
+pub(crate) fn get_u32(bytes: &[u8], at: usize) -> Option<u32> {
+    get_array(bytes, at..at.checked_add(4)?).map(u32::from_be_bytes)
 }
 
 /// The bytes from `start` on; empty if `start` is past the end.

@@ -20,10 +20,12 @@
 
 use std::fmt;
 
+use super::{get_array, get_u16, Field};
+
 /// Byte ranges of the record and handshake headers and the fixed start of
 /// the ClientHello body.
 mod field {
-    pub type Field = core::ops::Range<usize>;
+    use super::Field;
 
     pub const RECORD_TYPE: usize = 0;
     pub const RECORD_VERSION_MAJOR: usize = 1;
@@ -88,16 +90,11 @@ pub enum Parsed<'a> {
     Sslv2,
 }
 
-#[inline]
-fn be16(data: &[u8], at: usize) -> Option<u16> {
-    let b: [u8; 2] = data.get(at..at.checked_add(2)?)?.try_into().ok()?;
-    Some(u16::from_be_bytes(b))
-}
-
+/// The big-endian 24-bit length at `at` (a handshake's), if it is there.
 #[inline]
 fn be24(data: &[u8], at: usize) -> Option<usize> {
-    let b: [u8; 3] = data.get(at..at.checked_add(3)?)?.try_into().ok()?;
-    Some(usize::from(b[0]) << 16 | usize::from(b[1]) << 8 | usize::from(b[2]))
+    let [a, b, c] = get_array::<3>(data, at..at.checked_add(3)?)?;
+    Some(usize::from(a) << 16 | usize::from(b) << 8 | usize::from(c))
 }
 
 /// Whether `data` starts an SSLv2-framed ClientHello.
@@ -123,7 +120,7 @@ pub fn record_body_len(header: &[u8], offset: usize) -> Result<Option<usize>, Tl
             });
         }
     }
-    let Some(len) = be16(header, field::RECORD_LENGTH.start) else {
+    let Some(len) = get_u16(header, field::RECORD_LENGTH.start) else {
         return Ok(None);
     };
     let len = usize::from(len);
@@ -256,7 +253,7 @@ impl<'a> Cursor<'a> {
 
     fn u16(&mut self, what: &'static str) -> Result<u16, TlsError> {
         let b = self.take(2, what)?;
-        be16(b, 0).ok_or(TlsError::Malformed {
+        get_u16(b, 0).ok_or(TlsError::Malformed {
             what,
             offset: self.pos,
         })
@@ -278,7 +275,7 @@ impl<'a> ClientHello<'a> {
     pub fn parse(body: &'a [u8]) -> Result<ClientHello<'a>, TlsError> {
         let mut c = Cursor { data: body, pos: 0 };
         let version = c.take(field::HELLO_VERSION.len(), "legacy_version")?;
-        let legacy_version = be16(version, 0).unwrap_or(0);
+        let legacy_version = get_u16(version, 0).unwrap_or(0);
         let random = c.take(field::HELLO_RANDOM.len(), "random")?;
         debug_assert_eq!(c.pos, field::HELLO_SESSION_ID);
         let session_id = c.u8_prefixed("session_id")?;
@@ -359,14 +356,14 @@ impl<'a> ClientHello<'a> {
             .supported_versions
             .and_then(|d| d.get(1..))
             .unwrap_or_default();
-        list.chunks_exact(2).filter_map(|p| be16(p, 0))
+        list.chunks_exact(2).filter_map(|p| get_u16(p, 0))
     }
 
     /// The cipher suite numbers.
     pub fn cipher_suite_list(&self) -> impl Iterator<Item = u16> + 'a {
         self.cipher_suites
             .chunks_exact(2)
-            .filter_map(|p| be16(p, 0))
+            .filter_map(|p| get_u16(p, 0))
     }
 
     /// All extensions as (type, data); checked by [`ClientHello::parse`].

@@ -3,7 +3,8 @@
 //! allocates (a bounded partial-message buffer) — which is why it lives with
 //! naming in track, not with the views in `decode`.
 
-use crate::decode::dns::{read_u16, MAX_TCP_MESSAGE_LEN};
+use crate::decode::dns::MAX_TCP_MESSAGE_LEN;
+use crate::decode::get_u16;
 
 /// Counters of a [`DnsTcpStream`].
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
@@ -130,7 +131,7 @@ impl DnsTcpFeed<'_> {
             }
             if stream.partial.is_empty() {
                 // The fast path: a whole message inside the segment.
-                let len = usize::from(read_u16(self.rest, 0).unwrap_or(u16::MAX));
+                let len = usize::from(get_u16(self.rest, 0).unwrap_or(u16::MAX));
                 let end = len.saturating_add(2);
                 if self.rest.len() >= 2 && end <= self.rest.len() {
                     let msg = self.rest.get(2..end).unwrap_or_default();
@@ -160,7 +161,7 @@ impl DnsTcpFeed<'_> {
                     .partial
                     .extend_from_slice(self.rest.get(..n).unwrap_or_default());
                 self.rest = self.rest.get(n..).unwrap_or_default();
-                let len = read_u16(&stream.partial, 0)?;
+                let len = get_u16(&stream.partial, 0)?;
                 if usize::from(len) > stream.limit {
                     stream.stats.oversized = stream.stats.oversized.saturating_add(1);
                     stream.skip = usize::from(len);
@@ -169,7 +170,7 @@ impl DnsTcpFeed<'_> {
                 }
             }
             // ...then its body.
-            let len = usize::from(read_u16(&stream.partial, 0).unwrap_or(0));
+            let len = usize::from(get_u16(&stream.partial, 0).unwrap_or(0));
             let want = len.saturating_add(2).saturating_sub(stream.partial.len());
             let n = want.min(self.rest.len());
             stream
