@@ -6,6 +6,7 @@
 use std::convert::Infallible;
 use std::future::Future;
 use std::io;
+use std::net::SocketAddr;
 use std::sync::Arc;
 use std::time::Duration;
 
@@ -20,7 +21,7 @@ use hyper::service::service_fn;
 use hyper::{Method, Request, Response, StatusCode};
 use hyper_util::rt::{TokioIo, TokioTimer};
 use tokio::io::{AsyncRead, AsyncWrite};
-use tokio::net::TcpListener;
+use tokio::net::{TcpListener, TcpStream};
 use tokio::sync::watch;
 use tokio::task::JoinSet;
 use tracing::{debug, warn};
@@ -51,9 +52,14 @@ pub(super) async fn accept_until(
     shutdown: impl Future<Output = ()>,
     shared: SharedPolicy,
 ) -> io::Result<()> {
-    let gate = Arc::new(AuthGate::new());
-    let limits = Arc::new(Limits::new());
-    let (stop_tx, stop_rx) = watch::channel(false);
+    let (stop_tx, stop) = watch::channel(false);
+    let acceptor = Acceptor {
+        reader,
+        shared,
+        gate: Arc::new(AuthGate::new()),
+        limits: Arc::new(Limits::new()),
+        stop,
+    };
     let mut connections = JoinSet::new();
     tokio::pin!(shutdown);
 
@@ -66,60 +72,7 @@ pub(super) async fn accept_until(
             accepted = listener.accept() => accepted,
         };
         match accepted {
-            Ok((stream, peer)) => {
-                let policy = shared.current();
-                if !policy.allows(peer.ip()) {
-                    // Closed unread: nothing is revealed, nothing is spent.
-                    debug!("connection from {peer} refused: not on the allow-list");
-                    drop(stream);
-                    continue;
-                }
-                let source = Source::of(peer.ip());
-                let slot = match limits.admit(
-                    source,
-                    policy.names(peer.ip()),
-                    std::time::Instant::now(),
-                ) {
-                    Ok(slot) => slot,
-                    Err(why) => {
-                        debug!("connection from {peer} closed unread: {why}");
-                        drop(stream);
-                        continue;
-                    }
-                };
-                debug!("connection from {peer} ({:?})", slot.class);
-                // Where no password is asked for, a clean exchange is
-                // what earns a source trust; otherwise the credentials.
-                let vouch = policy.auth.is_none().then(|| (limits.clone(), source));
-                let stream =
-                    Watched::new(stream, slot.state.clone(), limits::WRITE_STALL_LIMIT, vouch);
-                let context = Context {
-                    reader: reader.clone(),
-                    policy: policy.clone(),
-                    gate: gate.clone(),
-                    limits: limits.clone(),
-                    source,
-                    state: slot.state.clone(),
-                };
-                let stop = stop_rx.clone();
-                #[cfg(feature = "tls")]
-                if let Some(acceptor) = policy.tls.clone() {
-                    let timeout = policy.request_timeout;
-                    let id = slot.id();
-                    let task = connections.spawn(async move {
-                        match tokio::time::timeout(timeout, acceptor.accept(stream)).await {
-                            Ok(Ok(tls)) => serve_connection(tls, context, stop, slot).await,
-                            Ok(Err(e)) => debug!("TLS handshake with {peer} failed: {e}"),
-                            Err(_) => debug!("TLS handshake with {peer} timed out"),
-                        }
-                    });
-                    limits.attach(id, task);
-                    continue;
-                }
-                let id = slot.id();
-                let task = connections.spawn(serve_connection(stream, context, stop, slot));
-                limits.attach(id, task);
-            }
+            Ok((stream, peer)) => acceptor.admit(stream, peer, &mut connections),
             Err(e) if is_transient(&e) => {
                 warn!("accepting an HTTP connection failed: {e}; retrying");
                 tokio::select! {
@@ -146,6 +99,72 @@ pub(super) async fn accept_until(
         connections.shutdown().await;
     }
     outcome
+}
+
+/// What the accept loop hands each connection it admits.
+struct Acceptor {
+    reader: SnapshotReader,
+    shared: SharedPolicy,
+    gate: Arc<AuthGate>,
+    limits: Arc<Limits>,
+    /// Turns true when shutdown begins.
+    stop: watch::Receiver<bool>,
+}
+
+impl Acceptor {
+    /// Admits an accepted connection under the current policy — the
+    /// allow-list, then the connection limits, closing it unread if either
+    /// says no — and serves it in a task of `connections`.
+    fn admit(&self, stream: TcpStream, peer: SocketAddr, connections: &mut JoinSet<()>) {
+        let policy = self.shared.current();
+        if !policy.allows(peer.ip()) {
+            // Closed unread: nothing is revealed, nothing is spent.
+            debug!("connection from {peer} refused: not on the allow-list");
+            drop(stream);
+            return;
+        }
+        let limits = &self.limits;
+        let source = Source::of(peer.ip());
+        let slot = match limits.admit(source, policy.names(peer.ip()), std::time::Instant::now()) {
+            Ok(slot) => slot,
+            Err(why) => {
+                debug!("connection from {peer} closed unread: {why}");
+                drop(stream);
+                return;
+            }
+        };
+        debug!("connection from {peer} ({:?})", slot.class);
+        // Where no password is asked for, a clean exchange is what earns
+        // a source trust; otherwise the credentials.
+        let vouch = policy.auth.is_none().then(|| (limits.clone(), source));
+        let stream = Watched::new(stream, slot.state.clone(), limits::WRITE_STALL_LIMIT, vouch);
+        let context = Context {
+            reader: self.reader.clone(),
+            policy: policy.clone(),
+            gate: self.gate.clone(),
+            limits: limits.clone(),
+            source,
+            state: slot.state.clone(),
+        };
+        let stop = self.stop.clone();
+        #[cfg(feature = "tls")]
+        if let Some(acceptor) = policy.tls.clone() {
+            let timeout = policy.request_timeout;
+            let id = slot.id();
+            let task = connections.spawn(async move {
+                match tokio::time::timeout(timeout, acceptor.accept(stream)).await {
+                    Ok(Ok(tls)) => serve_connection(tls, context, stop, slot).await,
+                    Ok(Err(e)) => debug!("TLS handshake with {peer} failed: {e}"),
+                    Err(_) => debug!("TLS handshake with {peer} timed out"),
+                }
+            });
+            limits.attach(id, task);
+            return;
+        }
+        let id = slot.id();
+        let task = connections.spawn(serve_connection(stream, context, stop, slot));
+        limits.attach(id, task);
+    }
 }
 
 /// Accept errors that say nothing about the listener itself.
