@@ -10,7 +10,8 @@
 //! `rpcd` is the LuCI backend on the router; `files` opens the files a user
 //! names (regular files only, never blocking on a FIFO); `system` holds the
 //! probes of the router itself (interface addresses, flow offloading,
-//! process figures).
+//! process figures); `daemon` runs `capture` and `replay` (start-up in its
+//! privilege order, the HTTP thread, shutdown) for the command line.
 
 // What the code keeps to, enforced: nothing from the network, a file or the
 // user may panic it. `#[cfg(test)]` code is exempt (clippy.toml); the
@@ -25,6 +26,7 @@
 
 pub mod capture;
 pub mod config;
+pub mod daemon;
 pub mod decode;
 pub mod export;
 pub mod files;

@@ -1,34 +1,23 @@
 //! The `lanwatch` command: live capture, replay of capture files, reports.
 //!
-//! Layout of a run: the main thread is the capture worker (the tracker's only
-//! writer); the HTTP server, when asked for, runs on its own thread with a
-//! single-threaded runtime and reads snapshots the worker publishes.
+//! This file is the command line: its options, and the settings of
+//! `lanwatch::daemon` they become; the daemon runs capture and replay.
 
 use std::net::SocketAddr;
 use std::path::PathBuf;
 use std::process::ExitCode;
-use std::thread::JoinHandle;
-use std::time::Duration;
 
 use clap::{Args, Parser, Subcommand, ValueEnum};
 use ipnet::IpNet;
 
-use lanwatch::capture::file::CaptureFile;
-use lanwatch::capture::live::{LiveCapture, LiveOptions};
-use lanwatch::capture::pacing::{Paced, Pacer};
+use lanwatch::capture::live::LiveOptions;
 use lanwatch::config;
+use lanwatch::daemon::{self, capture::CaptureConfig, replay, replay::ReplayConfig};
 use lanwatch::decode::Mac;
-use lanwatch::export::{http, json, prometheus, table};
-use lanwatch::pipeline::Worker;
-use lanwatch::privileges::{self, Credentials};
-use lanwatch::shutdown::Shutdown;
-use lanwatch::state::{self, StateSaver};
-use lanwatch::system::offload;
-use lanwatch::track::identity::IdentityConfig;
-use lanwatch::track::lan::Lan;
-use lanwatch::track::oui::OuiTable;
-use lanwatch::track::publish::{self, SnapshotReader};
-use lanwatch::track::{ProtocolTable, Timeouts, TrackConfig, Tracker};
+use lanwatch::export::http;
+use lanwatch::privileges::Credentials;
+use lanwatch::state;
+use lanwatch::track::TrackConfig;
 
 #[derive(Parser)]
 #[command(
@@ -254,17 +243,12 @@ struct HttpArgs {
 }
 
 impl HttpArgs {
-    fn policy(&self) -> Result<http::Policy, String> {
-        if let Some(path) = &self.web_config {
-            lanwatch::files::check_regular(path)
-                .map_err(|e| format!("web config {}: {e}", path.display()))?;
+    fn settings(&self) -> daemon::HttpSettings {
+        daemon::HttpSettings {
+            web_config: self.web_config.clone(),
+            allow_scrapers: self.allow_scrapers.clone(),
+            request_timeout: self.request_timeout,
         }
-        http::Policy::new(
-            self.web_config.as_deref(),
-            self.allow_scrapers.clone(),
-            Duration::from_secs(self.request_timeout.max(1)),
-        )
-        .map_err(|e| e.to_string())
     }
 }
 
@@ -290,30 +274,10 @@ struct StateArgs {
 }
 
 impl StateArgs {
-    /// Removes what killed saves left, restores the saved counters into
-    /// `tracker` and returns the saver the capture worker writes with.
-    /// Fails on a state path that is not a regular file.
-    fn restore(&self, tracker: &mut Tracker) -> Result<Option<StateSaver>, String> {
-        let Some(path) = self.state_file.clone() else {
-            return Ok(None);
-        };
-        let instance = state::instance_name();
-        state::remove_stale_temps(&path);
-        state::restore_or_set_aside(tracker, &path, &instance).map_err(|e| e.to_string())?;
-        let minutes = self.state_interval.max(1);
-        Ok(Some(StateSaver::new(
-            path,
-            Duration::from_secs(minutes.saturating_mul(60)),
-            instance,
-        )))
-    }
-
-    /// Refuses to start if the state file could not be saved by whoever
-    /// this process is now (after the privilege drop); `who` names them.
-    fn check_writable(&self, who: &str) -> Result<(), String> {
-        match &self.state_file {
-            Some(path) => state::check_writable(path, who).map_err(|e| e.to_string()),
-            None => Ok(()),
+    fn settings(&self) -> daemon::StateSettings {
+        daemon::StateSettings {
+            state_file: self.state_file.clone(),
+            state_interval: self.state_interval,
         }
     }
 }
@@ -462,109 +426,67 @@ struct TrackArgs {
     domain_retention: Option<u64>,
 }
 
-/// The built-in protocol table with the `--protocols` file on top, built
-/// on `base` (the empty table at start, the running table's names at a
-/// reload, so their ids stay).
-fn protocol_table(
-    path: Option<&std::path::Path>,
-    base: ProtocolTable,
-) -> Result<ProtocolTable, String> {
-    let mut protocols = base;
-    protocols
-        .extend_from_str(
-            "built-in protocols",
-            lanwatch::track::protocols::DEFAULT_TABLE,
-        )
-        .map_err(|e| e.to_string())?;
-    if let Some(path) = path {
-        let mut text = String::new();
-        lanwatch::files::open_regular(path)
-            .and_then(|mut file| std::io::Read::read_to_string(&mut file, &mut text))
-            .map_err(|e| format!("{}: {e}", path.display()))?;
-        protocols
-            .extend_from_str(&path.display().to_string(), &text)
-            .map_err(|e| e.to_string())?;
-    }
-    Ok(protocols)
-}
-
-/// Re-reads the protocol table into the running tracker (SIGHUP); a table
-/// that does not read is logged and the running one kept.
-fn reload_protocols(path: &std::path::Path, tracker: &mut Tracker) {
-    let base = ProtocolTable::keeping_ids_of(tracker.protocols());
-    match protocol_table(Some(path), base) {
-        Ok(table) => {
-            tracing::info!(path = %path.display(), "protocol table re-read");
-            tracker.set_protocols(table);
-        }
-        Err(e) => tracing::warn!("{e}; keeping the protocol table as it was"),
-    }
-}
-
-/// Re-reads the web config into the running server (SIGHUP); a file that
-/// does not read is logged (with its line) and the running policy kept.
-fn reload_web_config(http: &HttpArgs, shared: &http::SharedPolicy) {
-    let Some(path) = &http.web_config else {
-        return;
-    };
-    match http.policy() {
-        Ok(policy) => {
-            shared.replace(policy);
-            tracing::info!(path = %path.display(), "web config re-read");
-        }
-        Err(e) => tracing::warn!("{e}; keeping the web config as it was"),
-    }
-}
-
 impl TrackArgs {
-    fn config(&self, default_lan: impl FnOnce() -> Vec<IpNet>) -> Result<TrackConfig, String> {
-        let protocols = protocol_table(self.protocols.as_deref(), ProtocolTable::empty())?;
-        if let Some(path) = &self.oui {
-            lanwatch::files::check_regular(path).map_err(|e| format!("{}: {e}", path.display()))?;
-        }
-        let lan = if self.lan.is_empty() {
-            let prefixes = default_lan();
-            if prefixes.is_empty() {
-                Lan::default()
-            } else {
-                Lan::new(&prefixes)
-            }
-        } else {
-            Lan::new(&self.lan)
-        };
-        tracing::debug!(prefixes = ?lan.prefixes(), "LAN prefixes");
-        const S: u64 = 1_000_000_000;
-        let seconds = |s: u64| s.saturating_mul(S);
-        Ok(TrackConfig {
-            lan,
+    fn settings(&self) -> daemon::TrackSettings {
+        daemon::TrackSettings {
+            lan: self.lan.clone(),
             router_macs: self.router_macs.clone(),
             max_clients: self.max_clients,
             max_flows: self.max_flows,
-            timeouts: Timeouts {
-                tcp_established: seconds(self.tcp_timeout),
-                tcp_closing: seconds(self.tcp_closing_timeout),
-                udp_unreplied: seconds(self.udp_timeout),
-                udp_replied: seconds(self.udp_replied_timeout),
-                icmp: seconds(self.icmp_timeout),
-                other: seconds(self.other_timeout),
-            },
-            protocols,
-            identity: IdentityConfig {
-                max_devices: self.max_devices,
-                leases: self.leases.clone(),
-                oui: OuiTable::load_or_builtin(self.oui.as_deref()).map_err(|e| e.to_string())?,
-            },
-            active_window: seconds(self.active_window),
+            protocols: self.protocols.clone(),
+            tcp_timeout: self.tcp_timeout,
+            tcp_closing_timeout: self.tcp_closing_timeout,
+            udp_timeout: self.udp_timeout,
+            udp_replied_timeout: self.udp_replied_timeout,
+            icmp_timeout: self.icmp_timeout,
+            other_timeout: self.other_timeout,
+            leases: self.leases.clone(),
+            oui: self.oui.clone(),
+            max_devices: self.max_devices,
+            active_window: self.active_window,
+            top_domains: self.top_domains,
             exclude_macs: self.exclude_macs.clone(),
-            domain_retention: self
-                .domain_retention
-                .map(|hours| hours.saturating_mul(3600).saturating_mul(S)),
-            export: lanwatch::track::ExportSettings {
-                top_domains: self.top_domains,
-                dns_names: !self.no_dns_names,
+            no_dns_names: self.no_dns_names,
+            domain_retention: self.domain_retention,
+        }
+    }
+}
+
+impl CaptureArgs {
+    fn config(&self) -> CaptureConfig {
+        CaptureConfig {
+            interfaces: self.interfaces.clone(),
+            listen: self.listen,
+            snaplen: self.snaplen,
+            promiscuous: !self.no_promisc,
+            user: self.user.clone(),
+            group: self.group.clone(),
+            seccomp: !self.no_seccomp,
+            allow_root: self.allow_root,
+            http: self.http.settings(),
+            state: self.state.settings(),
+            track: self.track.settings(),
+        }
+    }
+}
+
+impl ReplayArgs {
+    fn config(&self) -> ReplayConfig {
+        ReplayConfig {
+            files: self.files.clone(),
+            output: match self.format {
+                Format::Table => replay::Output::Table,
+                Format::Json => replay::Output::Json,
+                Format::Prometheus => replay::Output::Prometheus,
             },
-            ..TrackConfig::default()
-        })
+            listen: self.listen,
+            keep_going: self.keep_going,
+            realtime: self.realtime.then_some(self.speed),
+            loop_files: self.loop_files,
+            http: self.http.settings(),
+            state: self.state.settings(),
+            track: self.track.settings(),
+        }
     }
 }
 
@@ -572,8 +494,8 @@ fn main() -> ExitCode {
     let cli = Cli::parse();
     init_logging(&cli.log_level);
     let result = match cli.command {
-        Command::Capture(args) => run_capture(args),
-        Command::Replay(args) => run_replay(args),
+        Command::Capture(args) => daemon::capture::run(args.config()),
+        Command::Replay(args) => replay::run(args.config()),
         Command::CheckConfig(args) => run_check_config(args),
         Command::Rpcd(args) => run_rpcd(args),
         Command::HashPassword(args) => run_hash_password(args),
@@ -609,167 +531,6 @@ fn init_logging(level: &str) {
         .with(tracing_subscriber::fmt::layer().with_writer(std::io::stderr))
         .with(targets)
         .init();
-}
-
-/// Starts the HTTP server on its own thread; it stops when `shutdown` is
-/// triggered, and triggers it itself if it fails.
-fn start_server(
-    listen: SocketAddr,
-    http_args: &HttpArgs,
-    policy: http::Policy,
-    reader: SnapshotReader,
-    shutdown: &Shutdown,
-) -> Result<JoinHandle<()>, String> {
-    let listener = http::bind(listen).map_err(|e| e.to_string())?;
-    serve(listener, http_args, policy, reader, shutdown)
-}
-
-/// Serves on an already bound listener from a thread of its own; a reload
-/// (SIGHUP) re-reads the web config into it.
-fn serve(
-    listener: std::net::TcpListener,
-    http_args: &HttpArgs,
-    policy: http::Policy,
-    reader: SnapshotReader,
-    shutdown: &Shutdown,
-) -> Result<JoinHandle<()>, String> {
-    if let Ok(listen) = listener.local_addr() {
-        tracing::info!(%listen, "serving /metrics and /api/v1");
-    }
-    let policy = http::SharedPolicy::new(policy);
-    let (http_args, reloaded) = (http_args.clone(), policy.clone());
-    shutdown.on_reload(move || reload_web_config(&http_args, &reloaded));
-    let shutdown = shutdown.clone();
-    std::thread::Builder::new()
-        .name("http".into())
-        .spawn(move || {
-            if let Err(e) = http::serve(listener, reader, shutdown.clone(), policy) {
-                tracing::error!("{e}");
-                shutdown.trigger();
-            }
-        })
-        .map_err(|e| format!("cannot start the HTTP thread: {e}"))
-}
-
-/// A shutdown handle triggered by SIGINT and SIGTERM, and reloaded by
-/// SIGHUP (see `lanwatch::shutdown`). Installed first thing: until
-/// `stop_gracefully`, SIGINT/SIGTERM end the process at once.
-fn shutdown_on_signals() -> Result<Shutdown, String> {
-    let shutdown = Shutdown::new();
-    shutdown.starting();
-    shutdown
-        .trigger_on_signals()
-        .map_err(|e| format!("cannot install signal handlers: {e}"))?;
-    Ok(shutdown)
-}
-
-/// Refuses to serve HTTP as root unless `--allow-root`: the process that
-/// parses requests from the network should hold no privileges. Called
-/// after the point where privileges are dropped (`--user`).
-fn check_not_root(allow_root: bool) -> Result<(), String> {
-    // SAFETY: geteuid has no preconditions and cannot fail.
-    let euid = unsafe { libc::geteuid() };
-    if euid == 0 && !allow_root {
-        return Err(
-            "refusing to serve HTTP as root: use --user (and --group) to drop \
-                    privileges once the capture sockets are open, or --allow-root to \
-                    serve as root anyway"
-                .to_string(),
-        );
-    }
-    if euid == 0 {
-        tracing::warn!("serving HTTP as root (--allow-root)");
-    }
-    Ok(())
-}
-
-/// Who this process runs as now, for messages: " as USER:GROUP (uid U,
-/// gid G)" after `--user`, else " as uid U, gid G".
-fn running_as(credentials: Option<&Credentials>) -> String {
-    match credentials {
-        Some(c) => format!(" as {c}"),
-        None => {
-            // SAFETY: geteuid/getegid have no preconditions and cannot fail.
-            let (uid, gid) = unsafe { (libc::geteuid(), libc::getegid()) };
-            format!(" as uid {uid}, gid {gid}")
-        }
-    }
-}
-
-fn run_capture(args: CaptureArgs) -> Result<ExitCode, String> {
-    if args.user.is_some() {
-        // Per thread: set before any thread (the signal thread first) is
-        // started, so every thread has it.
-        privileges::forbid_new_privileges().map_err(|e| e.to_string())?;
-    }
-    // Signals first: no SIGHUP meets its default disposition (death).
-    // With --user the signal thread starts with an empty bounding set.
-    let shutdown = match args.user {
-        Some(_) => privileges::on_thread_without_bounding_set(shutdown_on_signals)
-            .map_err(|e| e.to_string())??,
-        None => shutdown_on_signals()?,
-    };
-    // Look the user up before opening anything, so a typo fails at once.
-    let credentials = match &args.user {
-        Some(user) => {
-            Some(Credentials::resolve(user, args.group.as_deref()).map_err(|e| e.to_string())?)
-        }
-        None => None,
-    };
-    let policy = args.http.policy()?;
-    let options = LiveOptions {
-        snaplen: args.snaplen,
-        promiscuous: !args.no_promisc,
-        extra_local_macs: args.track.router_macs.clone(),
-        ..LiveOptions::default()
-    };
-    let mut source = LiveCapture::open(&args.interfaces, options).map_err(|e| e.to_string())?;
-    let interfaces = args.interfaces.clone();
-    let config = args
-        .track
-        .config(|| lanwatch::system::addresses::interface_prefixes(&interfaces))?;
-    let mut tracker = Tracker::new(config);
-    for mac in source.local_macs() {
-        tracker.add_router_mac(*mac);
-    }
-    let saver = args.state.restore(&mut tracker)?;
-    let (publisher, reader) = publish::channel();
-    // The first look at flow offloading runs with the privileges `nft`
-    // may need; the re-checks run as whoever lanwatch is by then.
-    let capture_ifaces = offload::describe_interfaces(&args.interfaces);
-    let first_offload = offload::assess(&offload::gather(), &capture_ifaces);
-    let listener = http::bind(args.listen).map_err(|e| e.to_string())?;
-    if let Some(credentials) = &credentials {
-        credentials.drop_privileges().map_err(|e| e.to_string())?;
-        tracing::info!(user = %credentials, "dropped privileges: no capabilities left");
-        if !args.no_seccomp {
-            lanwatch::seccomp::install_or_warn().map_err(|e| e.to_string())?;
-        }
-    }
-    // Whoever we are now serves HTTP: not root, unless asked.
-    check_not_root(args.allow_root)?;
-    // ... and saves the state: find out now, not at shutdown.
-    args.state
-        .check_writable(&running_as(credentials.as_ref()))?;
-    let offload_monitor = offload::Monitor::start(first_offload, &args.interfaces, &shutdown)
-        .map_err(|e| format!("cannot start the flow offload monitor: {e}"))?;
-    let server = serve(listener, &args.http, policy, reader, &shutdown)?;
-    tracing::info!(interfaces = ?args.interfaces, "capturing");
-    let mut worker = Worker::new(&mut tracker, Some(&publisher));
-    worker.flow_offload = Some(offload_monitor.cell());
-    worker.state = saver;
-    if let Some(path) = args.track.protocols.clone() {
-        worker.on_reload = Some(Box::new(move |tracker| reload_protocols(&path, tracker)));
-    }
-    shutdown.stop_gracefully();
-    let result = worker.run(&mut source, &shutdown);
-    worker.save_state();
-    shutdown.trigger();
-    let _ = server.join();
-    offload_monitor.join();
-    result.map_err(|e| e.to_string())?;
-    tracing::info!(frames = worker.frames, "stopped");
-    Ok(ExitCode::SUCCESS)
 }
 
 fn run_check_config(args: CheckConfigArgs) -> Result<ExitCode, String> {
@@ -863,79 +624,6 @@ fn run_hash_password(args: HashPasswordArgs) -> Result<ExitCode, String> {
     let hash = login::hash_password(&password, args.cost).map_err(|e| e.to_string())?;
     println!("{hash}");
     Ok(ExitCode::SUCCESS)
-}
-
-fn run_replay(args: ReplayArgs) -> Result<ExitCode, String> {
-    // Signals first: no SIGHUP meets its default disposition (death).
-    let shutdown = shutdown_on_signals()?;
-    let policy = args.http.policy()?;
-    let mut tracker = Tracker::new(args.track.config(Vec::new)?);
-    let saver = args.state.restore(&mut tracker)?;
-    args.state.check_writable(&running_as(None))?;
-    let (publisher, reader) = publish::channel();
-    let server = match args.listen {
-        Some(listen) => Some(start_server(listen, &args.http, policy, reader, &shutdown)?),
-        None => None,
-    };
-    let mut worker = Worker::new(&mut tracker, Some(&publisher));
-    worker.state = saver;
-    if let Some(path) = args.track.protocols.clone() {
-        worker.on_reload = Some(Box::new(move |tracker| reload_protocols(&path, tracker)));
-    }
-    shutdown.stop_gracefully();
-    let mut failed = false;
-    let mut pacer = args.realtime.then(|| Pacer::new(args.speed));
-    'passes: loop {
-        for path in &args.files {
-            if shutdown.is_triggered() {
-                break 'passes;
-            }
-            let outcome = CaptureFile::open(path).and_then(|mut file| match pacer.as_mut() {
-                Some(pacer) => worker.run(&mut Paced::new(file, pacer), &shutdown),
-                None => worker.run(&mut file, &shutdown),
-            });
-            if let Err(e) = outcome {
-                if !args.keep_going {
-                    shutdown.trigger();
-                    if let Some(server) = server {
-                        let _ = server.join();
-                    }
-                    return Err(e.to_string());
-                }
-                eprintln!("lanwatch: {e} (keeping what was read before)");
-                failed = true;
-            }
-        }
-        match pacer.as_mut() {
-            Some(pacer) if args.loop_files && !shutdown.is_triggered() => pacer.next_pass(),
-            _ => break,
-        }
-    }
-    // Stopped by SIGINT/SIGTERM before the files were done (a --loop
-    // replay only ever ends so).
-    let interrupted = shutdown.signal().filter(|_| !args.loop_files);
-    worker.save_state();
-    let snapshot = worker.snapshot();
-    let output = match args.format {
-        Format::Table => table::render_table(&snapshot),
-        Format::Json => json::snapshot(&snapshot),
-        Format::Prometheus => prometheus::render(&snapshot),
-    };
-    publisher.publish(snapshot);
-    // The state is final: readers get it without waiting for a writer.
-    drop(worker);
-    drop(publisher);
-    print!("{output}");
-    if let Some(server) = server {
-        tracing::info!("replay done; serving until SIGINT/SIGTERM");
-        let _ = server.join();
-    }
-    Ok(match interrupted {
-        // What a shell reports for a process a signal ended.
-        Some(signal) => ExitCode::from(u8::try_from(128 + signal).unwrap_or(1)),
-        None if failed => ExitCode::FAILURE,
-        None => ExitCode::SUCCESS,
-    })
 }
 
 #[cfg(feature = "report")]
