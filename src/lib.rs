@@ -6,7 +6,7 @@
 //! `pipeline` ties the four together so live capture and replay share one path;
 //! `report` turns the history Prometheus kept into the daily Markdown report;
 //! `config` reads the OpenWrt configuration and `privileges` drops root once
-//! the sockets are open; `state` saves the counters across restarts;
+//! the sockets are open; `state_file` saves the counters across restarts;
 //! `rpcd` is the LuCI backend on the router; `files` opens the files a user
 //! names (regular files only, never blocking on a FIFO); `system` holds the
 //! probes of the router itself (interface addresses, flow offloading,
@@ -37,6 +37,6 @@ pub mod report;
 pub mod rpcd;
 pub mod seccomp;
 pub mod shutdown;
-pub mod state;
+pub mod state_file;
 pub mod system;
 pub mod track;

@@ -16,7 +16,7 @@ use lanwatch::daemon::{self, capture::CaptureConfig, replay, replay::ReplayConfi
 use lanwatch::decode::Mac;
 use lanwatch::export::http;
 use lanwatch::privileges::Credentials;
-use lanwatch::state;
+use lanwatch::state_file;
 use lanwatch::track::TrackConfig;
 
 #[derive(Parser)]
@@ -269,7 +269,7 @@ struct StateArgs {
     state_file: Option<PathBuf>,
 
     /// Minutes between two saves of the state file.
-    #[arg(long, value_name = "MINUTES", default_value_t = state::DEFAULT_INTERVAL_MINUTES)]
+    #[arg(long, value_name = "MINUTES", default_value_t = state_file::DEFAULT_INTERVAL_MINUTES)]
     state_interval: u64,
 }
 

@@ -19,7 +19,7 @@ use std::time::SystemTime;
 use crate::capture::{CaptureError, Frame, Next, Source, SourceHealth};
 use crate::decode::decode_frame;
 use crate::shutdown::Shutdown;
-use crate::state::StateSaver;
+use crate::state_file::StateSaver;
 use crate::system::offload::{OffloadCell, OffloadState};
 use crate::system::process::{self, ProcessFigures};
 use crate::track::publish::Publisher;

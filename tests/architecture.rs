@@ -32,7 +32,7 @@ const ALLOWED: &[(&str, &[&str])] = &[
 
 /// The modules of the data flow and its glue: an edge between two of them
 /// that `ALLOWED` does not list fails the test. Edges to the crate's other
-/// modules (config, files, shutdown, state ...) are not checked here.
+/// modules (config, files, shutdown, state_file ...) are not checked here.
 const LAYERS: &[&str] = &["capture", "decode", "system", "track", "export", "pipeline"];
 
 /// The top-level modules named as `crate::NAME` in `source`, comments left out.

@@ -6,7 +6,7 @@
 use std::path::Path;
 use std::sync::OnceLock;
 
-use lanwatch::state;
+use lanwatch::state_file;
 use lanwatch::track::{TrackConfig, Tracker};
 use libfuzzer_sys::fuzz_target;
 
@@ -23,22 +23,22 @@ fn config() -> &'static TrackConfig {
 }
 
 fuzz_target!(|data: &[u8]| {
-    let Ok(saved) = state::parse(Path::new("fuzz"), data, INSTANCE) else {
+    let Ok(saved) = state_file::parse(Path::new("fuzz"), data, INSTANCE) else {
         return;
     };
     let mut tracker = Tracker::new(config().clone());
-    let restored = state::restore(&mut tracker, saved);
+    let restored = state_file::restore(&mut tracker, saved);
     let snapshot = tracker.snapshot();
     assert!(snapshot.clients.len() <= 8);
     assert!(snapshot.clients.len() <= restored);
 
     // Round trip: what was restored saves and restores to the same figures.
-    let again = state::capture(&tracker, INSTANCE);
+    let again = state_file::capture(&tracker, INSTANCE);
     let text = serde_json::to_vec(&again).expect("a state serializes");
     let parsed =
-        state::parse(Path::new("round trip"), &text, INSTANCE).expect("our own file reads");
+        state_file::parse(Path::new("round trip"), &text, INSTANCE).expect("our own file reads");
     let mut second = Tracker::new(config().clone());
-    state::restore(&mut second, parsed);
+    state_file::restore(&mut second, parsed);
     let a = snapshot.clients;
     let b = second.snapshot().clients;
     assert_eq!(a.len(), b.len());

@@ -21,7 +21,7 @@ use std::path::Path;
 use std::sync::OnceLock;
 
 use arbitrary::Arbitrary;
-use lanwatch::state::{self, StateError};
+use lanwatch::state_file::{self, StateError};
 use lanwatch::track::{TrackConfig, Tracker};
 use libfuzzer_sys::fuzz_target;
 use serde::Serialize;
@@ -246,13 +246,17 @@ fuzz_target!(|input: Input| {
     };
     let (format, version, instance) = match header {
         Header::Ours => (
-            state::FORMAT.to_string(),
-            state::VERSION,
+            state_file::FORMAT.to_string(),
+            state_file::VERSION,
             INSTANCE.to_string(),
         ),
-        Header::OtherInstance(i) => (state::FORMAT.to_string(), state::VERSION, i.clone()),
-        Header::OtherVersion(v) => (state::FORMAT.to_string(), *v, INSTANCE.to_string()),
-        Header::OtherFormat(f) => (f.clone(), state::VERSION, INSTANCE.to_string()),
+        Header::OtherInstance(i) => (
+            state_file::FORMAT.to_string(),
+            state_file::VERSION,
+            i.clone(),
+        ),
+        Header::OtherVersion(v) => (state_file::FORMAT.to_string(), *v, INSTANCE.to_string()),
+        Header::OtherFormat(f) => (f.clone(), state_file::VERSION, INSTANCE.to_string()),
     };
     let document = serde_json::json!({
         "format": format,
@@ -263,8 +267,8 @@ fuzz_target!(|input: Input| {
     });
     let bytes = serde_json::to_vec(&document).expect("a JSON value serializes");
 
-    let header_ours = format == state::FORMAT && version == state::VERSION;
-    let parsed = state::parse(Path::new("fuzz"), &bytes, INSTANCE);
+    let header_ours = format == state_file::FORMAT && version == state_file::VERSION;
+    let parsed = state_file::parse(Path::new("fuzz"), &bytes, INSTANCE);
     let saved = match parsed {
         Ok(saved) => {
             assert!(
@@ -296,7 +300,7 @@ fuzz_target!(|input: Input| {
     };
 
     let mut tracker = Tracker::new(config().clone());
-    let restored = state::restore(&mut tracker, saved);
+    let restored = state_file::restore(&mut tracker, saved);
     assert!(restored <= input.clients.len());
     let snapshot = tracker.snapshot();
     assert!(snapshot.clients.len() <= MAX_CLIENTS);
@@ -328,12 +332,12 @@ fuzz_target!(|input: Input| {
     }
 
     // Round trip: what was restored saves and restores to the same figures.
-    let again = state::capture(&tracker, INSTANCE);
+    let again = state_file::capture(&tracker, INSTANCE);
     let text = serde_json::to_vec(&again).expect("a state serializes");
     let parsed =
-        state::parse(Path::new("round trip"), &text, INSTANCE).expect("our own file reads");
+        state_file::parse(Path::new("round trip"), &text, INSTANCE).expect("our own file reads");
     let mut second = Tracker::new(config().clone());
-    state::restore(&mut second, parsed);
+    state_file::restore(&mut second, parsed);
     let a = snapshot.clients;
     let b = second.snapshot().clients;
     assert_eq!(a.len(), b.len());

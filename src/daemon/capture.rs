@@ -22,7 +22,7 @@ use crate::export::http;
 use crate::pipeline::Worker;
 use crate::privileges::{self, Credentials};
 use crate::shutdown::Shutdown;
-use crate::state::StateSaver;
+use crate::state_file::StateSaver;
 use crate::system::offload;
 use crate::track::publish::{self, Publisher, SnapshotReader};
 use crate::track::Tracker;

@@ -11,7 +11,7 @@ use ipnet::IpNet;
 use crate::decode::Mac;
 use crate::export::http;
 use crate::pipeline::ReloadHook;
-use crate::state::{self, StateSaver};
+use crate::state_file::{self, StateSaver};
 use crate::track::identity::IdentityConfig;
 use crate::track::lan::Lan;
 use crate::track::oui::OuiTable;
@@ -77,9 +77,9 @@ impl StateSettings {
         let Some(path) = self.state_file.clone() else {
             return Ok(None);
         };
-        let instance = state::instance_name();
-        state::remove_stale_temps(&path);
-        state::restore_or_set_aside(tracker, &path, &instance).map_err(|e| e.to_string())?;
+        let instance = state_file::instance_name();
+        state_file::remove_stale_temps(&path);
+        state_file::restore_or_set_aside(tracker, &path, &instance).map_err(|e| e.to_string())?;
         let minutes = self.state_interval.max(1);
         Ok(Some(StateSaver::new(
             path,
@@ -92,7 +92,7 @@ impl StateSettings {
     /// this process is now (after the privilege drop); `who` names them.
     pub fn check_writable(&self, who: &str) -> Result<(), String> {
         match &self.state_file {
-            Some(path) => state::check_writable(path, who).map_err(|e| e.to_string()),
+            Some(path) => state_file::check_writable(path, who).map_err(|e| e.to_string()),
             None => Ok(()),
         }
     }

@@ -319,7 +319,7 @@ pub struct Health {
     /// None in a replay, where it does not apply).
     pub flow_offload: Option<FlowOffload>,
     /// How the saves of the state file went (None: no `--state-file`).
-    pub state_saves: Option<crate::state::StateSaves>,
+    pub state_saves: Option<crate::state_file::StateSaves>,
 }
 
 impl Health {
