@@ -39,7 +39,7 @@ pub use snapshot::{
 
 use clients::ClientTable;
 use dns::DnsConfig;
-use flows::{FlowKey, FlowPacket, FlowTable, HelloState};
+use flows::{FlowKey, FlowPacket, FlowTable, HelloState, Observation};
 use fragments::FragmentCache;
 use identity::{AddressBinding, Identities, IdentityConfig};
 use lan::{is_group_ip, Lan};
@@ -450,27 +450,7 @@ impl Tracker {
             self.outcomes.excluded = self.outcomes.excluded.wrapping_add(1);
             return;
         }
-        // Later fragments carry no ports: take them from the first fragment.
-        let (transport, may_open) = match ip.fragment {
-            Fragment::Whole => (ip.transport, true),
-            Fragment::First { id } => {
-                self.fragments.insert_first(
-                    ip.src,
-                    ip.dst,
-                    ip.protocol,
-                    id,
-                    ip.transport,
-                    self.now,
-                );
-                (ip.transport, true)
-            }
-            Fragment::Later { id } => (
-                self.fragments
-                    .lookup(ip.src, ip.dst, ip.protocol, id)
-                    .unwrap_or(Transport::Opaque),
-                false,
-            ),
-        };
+        let (transport, may_open) = self.transport_of(ip);
 
         self.learn_router(link, ip);
 
@@ -527,6 +507,33 @@ impl Tracker {
         }
     }
 
+    /// The transport header of a packet, and whether it may open a flow:
+    /// later fragments carry no ports, so they take them from the first
+    /// fragment and open nothing.
+    #[inline]
+    fn transport_of(&mut self, ip: &IpPacket<'_>) -> (Transport, bool) {
+        match ip.fragment {
+            Fragment::Whole => (ip.transport, true),
+            Fragment::First { id } => {
+                self.fragments.insert_first(
+                    ip.src,
+                    ip.dst,
+                    ip.protocol,
+                    id,
+                    ip.transport,
+                    self.now,
+                );
+                (ip.transport, true)
+            }
+            Fragment::Later { id } => (
+                self.fragments
+                    .lookup(ip.src, ip.dst, ip.protocol, id)
+                    .unwrap_or(Transport::Opaque),
+                false,
+            ),
+        }
+    }
+
     #[inline]
     fn account_bandwidth(
         &mut self,
@@ -536,6 +543,45 @@ impl Tracker {
         may_open: bool,
         direction: Direction,
     ) {
+        let (key, packet) = self.flow_of(client, ip, transport, may_open, direction);
+
+        // The client first, so that an eviction it causes is settled before
+        // the flow table is touched.
+        let index = self.touch_client(client, key.client_ip);
+        let clients = &mut self.clients;
+        let obs = self.flows.observe(&key, packet, |evicted| {
+            if let Some(c) = clients.get_mut(evicted) {
+                c.connections_active = c.connections_active.saturating_sub(1);
+            }
+        });
+        if obs.answered {
+            self.clients.graduate(index, self.now);
+        }
+        let bytes = u64::from(ip.ip_len);
+        if let Some(c) = self.clients.at_mut(index) {
+            let counters = c.protocol_mut(obs.protocol);
+            counters.traffic.add(direction, bytes);
+            if obs.opened {
+                counters.connections = counters.connections.wrapping_add(1);
+                c.connections_active = c.connections_active.wrapping_add(1);
+            }
+            c.connections_active = c.connections_active.saturating_sub(obs.deactivated);
+        }
+        self.outcomes.accounted = self.outcomes.accounted.wrapping_add(1);
+        self.name_flow(index, &key, &obs, ip, direction);
+    }
+
+    /// The flow a bandwidth packet belongs to (by its client's side), and
+    /// what the flow table is told about the packet.
+    #[inline]
+    fn flow_of(
+        &self,
+        client: ClientKey,
+        ip: &IpPacket<'_>,
+        transport: Transport,
+        may_open: bool,
+        direction: Direction,
+    ) -> (FlowKey, FlowPacket) {
         let (client_ip, remote_ip) = match direction {
             Direction::Tx => (ip.src, ip.dst),
             Direction::Rx => (ip.dst, ip.src),
@@ -570,34 +616,24 @@ impl Tracker {
             may_open,
             protocol,
         };
+        (key, packet)
+    }
 
-        // The client first, so that an eviction it causes is settled before
-        // the flow table is touched.
-        let index = self.touch_client(client, client_ip);
-        let clients = &mut self.clients;
-        let obs = self.flows.observe(&key, packet, |evicted| {
-            if let Some(c) = clients.get_mut(evicted) {
-                c.connections_active = c.connections_active.saturating_sub(1);
-            }
-        });
-        if obs.answered {
-            self.clients.graduate(index, self.now);
-        }
+    /// Names a bandwidth flow (DNS answer at its opening, TLS server name
+    /// in its first payloads) and adds the packet to the domain it names.
+    #[inline]
+    fn name_flow(
+        &mut self,
+        index: usize,
+        key: &FlowKey,
+        obs: &Observation,
+        ip: &IpPacket<'_>,
+        direction: Direction,
+    ) {
         let bytes = u64::from(ip.ip_len);
-        if let Some(c) = self.clients.at_mut(index) {
-            let counters = c.protocol_mut(obs.protocol);
-            counters.traffic.add(direction, bytes);
-            if obs.opened {
-                counters.connections = counters.connections.wrapping_add(1);
-                c.connections_active = c.connections_active.wrapping_add(1);
-            }
-            c.connections_active = c.connections_active.saturating_sub(obs.deactivated);
-        }
-        self.outcomes.accounted = self.outcomes.accounted.wrapping_add(1);
-
         let flow = FlowAt {
             index,
-            key: &key,
+            key,
             now: self.now,
         };
         let mut domain = obs.domain;
