@@ -5,7 +5,7 @@
 // The builders take one argument per header field, in header order.
 #![allow(clippy::too_many_arguments)]
 
-use etherparse::{IpNumber, Ipv4Header, PacketBuilder};
+use etherparse::{IpNumber, Ipv4Header, PacketBuilder, PacketBuilderStep, UdpHeader};
 
 pub type MacAddr = [u8; 6];
 
@@ -30,16 +30,7 @@ impl Pcap {
 
     /// Appends a frame captured at `micros` (microseconds since the epoch).
     pub fn push(&mut self, micros: u64, frame: &[u8]) {
-        let sec = (micros / 1_000_000) as u32;
-        let usec = (micros % 1_000_000) as u32;
-        self.bytes.extend_from_slice(&sec.to_le_bytes());
-        self.bytes.extend_from_slice(&usec.to_le_bytes());
-        self.bytes
-            .extend_from_slice(&(frame.len() as u32).to_le_bytes());
-        self.bytes
-            .extend_from_slice(&(frame.len() as u32).to_le_bytes());
-        self.bytes.extend_from_slice(frame);
-        self.frames += 1;
+        self.push_cut(micros, frame, frame.len() as u32);
     }
 
     /// Appends a frame that was `wire_len` bytes on the wire, of which a
@@ -110,6 +101,12 @@ pub fn udp4(
     let b = PacketBuilder::ethernet2(src_mac, dst_mac)
         .ipv4(src, dst, 64)
         .udp(sport, dport);
+    udp_frame(b, payload)
+}
+
+/// The frame a finished UDP builder (Ethernet, IPv4 or IPv6) writes for
+/// `payload`.
+fn udp_frame(b: PacketBuilderStep<UdpHeader>, payload: &[u8]) -> Vec<u8> {
     let mut out = Vec::with_capacity(b.size(payload.len()));
     b.write(&mut out, payload).unwrap();
     out
@@ -250,9 +247,7 @@ pub fn udp6(
     let b = PacketBuilder::ethernet2(src_mac, dst_mac)
         .ipv6(src, dst, 64)
         .udp(sport, dport);
-    let mut out = Vec::with_capacity(b.size(payload.len()));
-    b.write(&mut out, payload).unwrap();
-    out
+    udp_frame(b, payload)
 }
 
 /// An Ethernet + IPv6 frame whose payload length field says `claimed`.
