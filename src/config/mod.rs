@@ -392,108 +392,23 @@ impl Settings {
     /// Validates a parsed lanwatch configuration; every problem is
     /// reported, not just the first.
     pub fn from_package(package: &uci::Package) -> Result<Settings, Vec<ConfigError>> {
-        let mut errors = Vec::new();
-        for section in &package.sections {
-            if section.kind != SECTION {
-                errors.push(ConfigError::UnknownSection {
-                    kind: section.kind.clone(),
-                    line: section.line,
-                });
-            }
-        }
-        let mut ours = package.sections_of(SECTION);
-        let Some(section) = ours.next() else {
-            errors.push(ConfigError::NoSection);
-            return Err(errors);
-        };
-        if let Some(second) = ours.next() {
-            errors.push(ConfigError::SecondSection { line: second.line });
-        }
-        for option in &section.options {
-            if !KNOWN.contains(&option.name.as_str()) {
-                errors.push(ConfigError::UnknownOption {
-                    option: option.name.clone(),
-                    line: option.line,
-                });
-            }
-        }
+        let (section, errors) = our_section(package)?;
         let mut r = Reader { section, errors };
 
         let enabled = r.bool("enabled", true);
-        let devices: Vec<String> = r
-            .items("interface")
-            .into_iter()
-            .filter_map(|d| {
-                if is_ifname(d) {
-                    Some(d.to_string())
-                } else {
-                    r.invalid(
-                        "interface",
-                        d,
-                        "a device name (1-15 letters, digits, '-', '_', '.')",
-                    );
-                    None
-                }
-            })
-            .collect();
-        let network = r
-            .name("network", is_ifname, "a network name")
-            .unwrap_or_else(|| "lan".to_string());
-        let capture = if devices.is_empty() {
-            CaptureOn::NetworkPorts(network)
-        } else {
-            CaptureOn::Devices(devices)
-        };
+        let capture = r.capture_on();
         let promiscuous = r.bool("promiscuous", true);
         let snaplen = r.number("snaplen", 96, 65535, "a snap length from 96 to 65535 bytes");
-
-        let listen_address = r
-            .value("listen_address")
-            .and_then(|v| match v.parse::<IpAddr>() {
-                Ok(ip) if ip.is_unspecified() => {
-                    r.invalid(
-                        "listen_address",
-                        v,
-                        "a LAN address (0.0.0.0 and :: would serve on WAN too)",
-                    );
-                    None
-                }
-                Ok(_) => Some(v.to_string()),
-                Err(_) => {
-                    r.invalid("listen_address", v, "an IP address");
-                    None
-                }
-            });
-        let (listen, listen_line) = match listen_address {
-            Some(ip) => (ListenOn::Address(ip), Some(r.line("listen_address"))),
-            None => {
-                let network = r
-                    .name("listen_interface", is_ifname, "a network name")
-                    .unwrap_or_else(|| "lan".to_string());
-                let line = r.section.get("listen_interface").map(|o| o.line);
-                (ListenOn::Network(network), line)
-            }
-        };
+        let (listen, listen_line) = r.listen_on();
         let listen_port = r
             .number("listen_port", 1, 65535, "a port from 1 to 65535")
             .unwrap_or_else(|| DEFAULT_PORT.to_string());
-
         let lan_prefixes =
             r.parsed_list::<IpNet>("lan_prefix", "a prefix in CIDR notation (192.168.1.0/24)");
         let router_macs = r.parsed_list::<Mac>("router_mac", "a MAC address (aa:bb:cc:dd:ee:ff)");
         let max_clients = r.number("max_clients", 1, 1_000_000, "a number from 1 to 1000000");
         let max_flows = r.number("max_flows", 1, 10_000_000, "a number from 1 to 10000000");
-        let mut timeouts = Vec::new();
-        for (option, flag) in TIMEOUTS {
-            if let Some(s) = r.number(
-                option,
-                1,
-                31_536_000,
-                "a number of seconds from 1 to 31536000",
-            ) {
-                timeouts.push((flag, s));
-            }
-        }
+        let timeouts = r.timeouts();
         let protocols = r.path("protocols");
         let leases = r.path("leases");
         let exclude_macs = r.parsed_list::<Mac>("exclude_mac", "a MAC address (aa:bb:cc:dd:ee:ff)");
@@ -501,91 +416,12 @@ impl Settings {
         let user = r.name("user", is_account, "a user name");
         let group = r.name("group", is_account, "a group name");
         let seccomp = r.bool("seccomp", true);
-        let log_level = r.value("log_level").and_then(|v| {
-            if ["error", "warn", "info", "debug", "trace"].contains(&v) {
-                Some(v.to_string())
-            } else {
-                r.invalid("log_level", v, "one of error, warn, info, debug, trace");
-                None
-            }
-        });
-        let mut allow_scrapers = Vec::new();
-        for item in r.items("allow_scraper") {
-            if is_address_or_prefix(item) {
-                allow_scrapers.push(item.to_string());
-            } else {
-                r.invalid(
-                    "allow_scraper",
-                    item,
-                    "an address or a prefix in CIDR notation (192.168.1.10, 192.168.1.0/24)",
-                );
-            }
-        }
+        let log_level = r.log_level();
+        let allow_scrapers = r.allow_scrapers();
         let web_config = r.path("web_config");
-        let web_user = r.name(
-            "web_user",
-            is_web_user,
-            "a user name (1-64 letters, digits, '.', '_', '-')",
-        );
-        let web_password = r.value("web_password").and_then(|v| {
-            if v.len() <= 72 && !v.contains(['\n', '\r', '\0']) {
-                Some(v.to_string())
-            } else {
-                // The value itself stays out of the message.
-                r.invalid(
-                    "web_password",
-                    "…",
-                    "a password of at most 72 bytes on one line (bcrypt's limit)",
-                );
-                None
-            }
-        });
-        let web_login = match (web_user, web_password) {
-            (Some(user), Some(password)) => Some(WebLogin { user, password }),
-            (None, None) => None,
-            (user, _) => {
-                let (option, needs) = if user.is_some() {
-                    ("web_user", "web_password")
-                } else {
-                    ("web_password", "web_user")
-                };
-                // Only complain when the one given was valid itself.
-                if r.value(option).is_some() && r.value(needs).is_none() {
-                    let line = r.line(option);
-                    r.errors.push(ConfigError::Needs {
-                        option,
-                        line,
-                        needs,
-                    });
-                }
-                None
-            }
-        };
-        let state_file = r
-            .path("state_file")
-            .unwrap_or_else(|| DEFAULT_STATE_FILE.to_string());
-        let state_interval = r.number(
-            "state_interval",
-            1,
-            10_080,
-            "a number of minutes from 1 to 10080",
-        );
-        if group.is_some() && user.is_none() {
-            let v = r.value("group").unwrap_or_default();
-            r.invalid("group", v, "used without option 'user'");
-        }
-        let _ = r.number(
-            "refresh",
-            1,
-            3600,
-            "a refresh interval from 1 to 3600 seconds",
-        );
-
-        if !r.errors.is_empty() {
-            let mut errors = r.errors;
-            errors.sort_by_key(|e| e.line().unwrap_or(usize::MAX));
-            return Err(errors);
-        }
+        let web_login = r.web_login();
+        let (state_file, state_interval) = r.state();
+        r.finish(user.is_some(), group.is_some())?;
         Ok(Settings {
             enabled,
             capture,
@@ -619,6 +455,225 @@ impl Settings {
     pub fn from_text(text: &str) -> Result<Settings, Vec<ConfigError>> {
         let package = uci::parse(text).map_err(|e| vec![ConfigError::Syntax(e)])?;
         Settings::from_package(&package)
+    }
+}
+
+/// The package's one lanwatch section, with the problems of the package's
+/// shape (foreign sections, a second section, unknown options) found so far;
+/// without a section, those problems and [`ConfigError::NoSection`].
+fn our_section(
+    package: &uci::Package,
+) -> Result<(&uci::Section, Vec<ConfigError>), Vec<ConfigError>> {
+    let mut errors = Vec::new();
+    for section in &package.sections {
+        if section.kind != SECTION {
+            errors.push(ConfigError::UnknownSection {
+                kind: section.kind.clone(),
+                line: section.line,
+            });
+        }
+    }
+    let mut ours = package.sections_of(SECTION);
+    let Some(section) = ours.next() else {
+        errors.push(ConfigError::NoSection);
+        return Err(errors);
+    };
+    if let Some(second) = ours.next() {
+        errors.push(ConfigError::SecondSection { line: second.line });
+    }
+    for option in &section.options {
+        if !KNOWN.contains(&option.name.as_str()) {
+            errors.push(ConfigError::UnknownOption {
+                option: option.name.clone(),
+                line: option.line,
+            });
+        }
+    }
+    Ok((section, errors))
+}
+
+/// The option groups of [`Settings::from_package`], each read in the order
+/// the options' problems are reported.
+impl Reader<'_> {
+    /// `interface` (devices) or else `network` (its bridge ports).
+    fn capture_on(&mut self) -> CaptureOn {
+        let devices: Vec<String> = self
+            .items("interface")
+            .into_iter()
+            .filter_map(|d| {
+                if is_ifname(d) {
+                    Some(d.to_string())
+                } else {
+                    self.invalid(
+                        "interface",
+                        d,
+                        "a device name (1-15 letters, digits, '-', '_', '.')",
+                    );
+                    None
+                }
+            })
+            .collect();
+        let network = self
+            .name("network", is_ifname, "a network name")
+            .unwrap_or_else(|| "lan".to_string());
+        if devices.is_empty() {
+            CaptureOn::NetworkPorts(network)
+        } else {
+            CaptureOn::Devices(devices)
+        }
+    }
+
+    /// `listen_address` or else `listen_interface`, with the line that
+    /// chose it.
+    fn listen_on(&mut self) -> (ListenOn, Option<usize>) {
+        let listen_address = self
+            .value("listen_address")
+            .and_then(|v| match v.parse::<IpAddr>() {
+                Ok(ip) if ip.is_unspecified() => {
+                    self.invalid(
+                        "listen_address",
+                        v,
+                        "a LAN address (0.0.0.0 and :: would serve on WAN too)",
+                    );
+                    None
+                }
+                Ok(_) => Some(v.to_string()),
+                Err(_) => {
+                    self.invalid("listen_address", v, "an IP address");
+                    None
+                }
+            });
+        match listen_address {
+            Some(ip) => (ListenOn::Address(ip), Some(self.line("listen_address"))),
+            None => {
+                let network = self
+                    .name("listen_interface", is_ifname, "a network name")
+                    .unwrap_or_else(|| "lan".to_string());
+                let line = self.section.get("listen_interface").map(|o| o.line);
+                (ListenOn::Network(network), line)
+            }
+        }
+    }
+
+    /// The flow and client timeouts set, as (flag, seconds).
+    fn timeouts(&mut self) -> Vec<(&'static str, String)> {
+        let mut timeouts = Vec::new();
+        for (option, flag) in TIMEOUTS {
+            if let Some(s) = self.number(
+                option,
+                1,
+                31_536_000,
+                "a number of seconds from 1 to 31536000",
+            ) {
+                timeouts.push((flag, s));
+            }
+        }
+        timeouts
+    }
+
+    fn log_level(&mut self) -> Option<String> {
+        self.value("log_level").and_then(|v| {
+            if ["error", "warn", "info", "debug", "trace"].contains(&v) {
+                Some(v.to_string())
+            } else {
+                self.invalid("log_level", v, "one of error, warn, info, debug, trace");
+                None
+            }
+        })
+    }
+
+    fn allow_scrapers(&mut self) -> Vec<String> {
+        let mut allow_scrapers = Vec::new();
+        for item in self.items("allow_scraper") {
+            if is_address_or_prefix(item) {
+                allow_scrapers.push(item.to_string());
+            } else {
+                self.invalid(
+                    "allow_scraper",
+                    item,
+                    "an address or a prefix in CIDR notation (192.168.1.10, 192.168.1.0/24)",
+                );
+            }
+        }
+        allow_scrapers
+    }
+
+    /// `web_user` and `web_password`, which only come together.
+    fn web_login(&mut self) -> Option<WebLogin> {
+        let web_user = self.name(
+            "web_user",
+            is_web_user,
+            "a user name (1-64 letters, digits, '.', '_', '-')",
+        );
+        let web_password = self.value("web_password").and_then(|v| {
+            if v.len() <= 72 && !v.contains(['\n', '\r', '\0']) {
+                Some(v.to_string())
+            } else {
+                // The value itself stays out of the message.
+                self.invalid(
+                    "web_password",
+                    "…",
+                    "a password of at most 72 bytes on one line (bcrypt's limit)",
+                );
+                None
+            }
+        });
+        match (web_user, web_password) {
+            (Some(user), Some(password)) => Some(WebLogin { user, password }),
+            (None, None) => None,
+            (user, _) => {
+                let (option, needs) = if user.is_some() {
+                    ("web_user", "web_password")
+                } else {
+                    ("web_password", "web_user")
+                };
+                // Only complain when the one given was valid itself.
+                if self.value(option).is_some() && self.value(needs).is_none() {
+                    let line = self.line(option);
+                    self.errors.push(ConfigError::Needs {
+                        option,
+                        line,
+                        needs,
+                    });
+                }
+                None
+            }
+        }
+    }
+
+    /// `state_file` (or its default) and `state_interval`.
+    fn state(&mut self) -> (String, Option<String>) {
+        let state_file = self
+            .path("state_file")
+            .unwrap_or_else(|| DEFAULT_STATE_FILE.to_string());
+        let state_interval = self.number(
+            "state_interval",
+            1,
+            10_080,
+            "a number of minutes from 1 to 10080",
+        );
+        (state_file, state_interval)
+    }
+
+    /// The last checks (`group` without `user`, `refresh`), then every
+    /// problem found, by line.
+    fn finish(&mut self, user: bool, group: bool) -> Result<(), Vec<ConfigError>> {
+        if group && !user {
+            let v = self.value("group").unwrap_or_default();
+            self.invalid("group", v, "used without option 'user'");
+        }
+        let _ = self.number(
+            "refresh",
+            1,
+            3600,
+            "a refresh interval from 1 to 3600 seconds",
+        );
+        if !self.errors.is_empty() {
+            let mut errors = std::mem::take(&mut self.errors);
+            errors.sort_by_key(|e| e.line().unwrap_or(usize::MAX));
+            return Err(errors);
+        }
+        Ok(())
     }
 }
 
@@ -770,8 +825,48 @@ pub struct Plan {
 
 /// Resolves `settings` against the router's networks into the command line.
 pub fn plan(settings: &Settings, net: &dyn Network, program: &str) -> Result<Plan, ConfigError> {
-    let (capture, capture_from) = match &settings.capture {
-        CaptureOn::Devices(devices) => (devices.clone(), "option interface".to_string()),
+    let (capture, capture_from) = resolve_capture(&settings.capture, net)?;
+    let (listen, listen_from) = resolve_listen(settings, net)?;
+    let (scrapers, router_scrapers) = scrapers(settings, &listen);
+    let web_config = settings.web_config.clone().or_else(|| {
+        settings
+            .web_login
+            .as_ref()
+            .map(|_| GENERATED_WEB_CONFIG.to_string())
+    });
+
+    let mut args: Vec<String> = vec![program.to_string(), "capture".to_string()];
+    capture_args(&mut args, settings, &capture, &listen);
+    service_args(&mut args, settings, &scrapers, web_config.as_deref());
+
+    let state_from = if settings.state_file == DEFAULT_STATE_FILE {
+        "the default, on tmpfs: kept across restarts, not reboots"
+    } else {
+        "option state_file"
+    };
+    Ok(Plan {
+        enabled: settings.enabled,
+        capture,
+        capture_from,
+        listen,
+        listen_from,
+        scrapers,
+        router_scrapers,
+        login: login_in_words(settings),
+        state_file: format!("{} ({state_from})", settings.state_file),
+        args,
+        notes: notes(settings),
+    })
+}
+
+/// The capture devices and where they came from: the listed devices, or the
+/// member ports of the network's bridge, or the network's device itself.
+fn resolve_capture(
+    capture: &CaptureOn,
+    net: &dyn Network,
+) -> Result<(Vec<String>, String), ConfigError> {
+    match capture {
+        CaptureOn::Devices(devices) => Ok((devices.clone(), "option interface".to_string())),
         CaptureOn::NetworkPorts(network) => {
             let device = net.device(network).ok_or_else(|| ConfigError::Resolve {
                 option: "network",
@@ -785,101 +880,108 @@ pub fn plan(settings: &Settings, net: &dyn Network, program: &str) -> Result<Pla
                 Some(ports) if !ports.is_empty() => {
                     let from =
                         format!("the member ports of {device}, the bridge of network '{network}'");
-                    (ports, from)
+                    Ok((ports, from))
                 }
-                Some(_) => {
-                    return Err(ConfigError::Resolve {
-                        option: "network",
-                        line: None,
-                        what: format!("bridge {device} of network '{network}' has no member ports"),
-                    })
-                }
-                None => (
+                Some(_) => Err(ConfigError::Resolve {
+                    option: "network",
+                    line: None,
+                    what: format!("bridge {device} of network '{network}' has no member ports"),
+                }),
+                None => Ok((
                     vec![device.clone()],
                     format!("{device}, the device of network '{network}'"),
-                ),
+                )),
             }
         }
-    };
-
-    let (listen, listen_from) = resolve_listen(settings, net)?;
-    let (scrapers, router_scrapers) = scrapers(settings, &listen);
-    let web_config = settings.web_config.clone().or_else(|| {
-        settings
-            .web_login
-            .as_ref()
-            .map(|_| GENERATED_WEB_CONFIG.to_string())
-    });
-
-    let mut args: Vec<String> = vec![program.to_string(), "capture".to_string()];
-    let mut push = |flag: &str, value: Option<String>| {
-        args.push(flag.to_string());
-        if let Some(v) = value {
-            args.push(v);
-        }
-    };
-    for dev in &capture {
-        push("-i", Some(dev.clone()));
     }
-    push("--listen", Some(listen.clone()));
+}
+
+/// Appends `flag` and, when there is one, its value.
+fn push_arg(args: &mut Vec<String>, flag: &str, value: Option<String>) {
+    args.push(flag.to_string());
+    if let Some(v) = value {
+        args.push(v);
+    }
+}
+
+/// The flags of what is captured and tracked, `-i` to `--no-dns-names`,
+/// in the contract's order.
+fn capture_args(args: &mut Vec<String>, settings: &Settings, capture: &[String], listen: &str) {
+    for dev in capture {
+        push_arg(args, "-i", Some(dev.clone()));
+    }
+    push_arg(args, "--listen", Some(listen.to_string()));
     if !settings.promiscuous {
-        push("--no-promisc", None);
+        push_arg(args, "--no-promisc", None);
     }
     if let Some(n) = &settings.snaplen {
-        push("--snaplen", Some(n.clone()));
+        push_arg(args, "--snaplen", Some(n.clone()));
     }
     for p in &settings.lan_prefixes {
-        push("--lan", Some(p.clone()));
+        push_arg(args, "--lan", Some(p.clone()));
     }
     for m in &settings.router_macs {
-        push("--router-mac", Some(m.clone()));
+        push_arg(args, "--router-mac", Some(m.clone()));
     }
     if let Some(n) = &settings.max_clients {
-        push("--max-clients", Some(n.clone()));
+        push_arg(args, "--max-clients", Some(n.clone()));
     }
     if let Some(n) = &settings.max_flows {
-        push("--max-flows", Some(n.clone()));
+        push_arg(args, "--max-flows", Some(n.clone()));
     }
     for (flag, seconds) in &settings.timeouts {
-        push(flag, Some(seconds.clone()));
+        push_arg(args, flag, Some(seconds.clone()));
     }
     if let Some(p) = &settings.protocols {
-        push("--protocols", Some(p.clone()));
+        push_arg(args, "--protocols", Some(p.clone()));
     }
     if let Some(p) = &settings.leases {
-        push("--leases", Some(p.clone()));
+        push_arg(args, "--leases", Some(p.clone()));
     }
     for m in &settings.exclude_macs {
-        push("--exclude-mac", Some(m.clone()));
+        push_arg(args, "--exclude-mac", Some(m.clone()));
     }
     if !settings.export_dns_names {
-        push("--no-dns-names", None);
+        push_arg(args, "--no-dns-names", None);
     }
+}
+
+/// The flags of how the daemon runs and serves, `--user` to
+/// `--state-interval`, in the contract's order.
+fn service_args(
+    args: &mut Vec<String>,
+    settings: &Settings,
+    scrapers: &[String],
+    web_config: Option<&str>,
+) {
     if let Some(u) = &settings.user {
-        push("--user", Some(u.clone()));
+        push_arg(args, "--user", Some(u.clone()));
     }
     if let Some(g) = &settings.group {
-        push("--group", Some(g.clone()));
+        push_arg(args, "--group", Some(g.clone()));
     }
     // The allow-list is installed by the drop to `user`; without one there is
     // nothing to turn off.
     if !settings.seccomp && settings.user.is_some() {
-        push("--no-seccomp", None);
+        push_arg(args, "--no-seccomp", None);
     }
     if let Some(l) = &settings.log_level {
-        push("--log-level", Some(l.clone()));
+        push_arg(args, "--log-level", Some(l.clone()));
     }
-    for peer in &scrapers {
-        push("--allow-scraper", Some(peer.clone()));
+    for peer in scrapers {
+        push_arg(args, "--allow-scraper", Some(peer.clone()));
     }
-    if let Some(file) = &web_config {
-        push("--web-config", Some(file.clone()));
+    if let Some(file) = web_config {
+        push_arg(args, "--web-config", Some(file.to_string()));
     }
-    push("--state-file", Some(settings.state_file.clone()));
+    push_arg(args, "--state-file", Some(settings.state_file.clone()));
     if let Some(n) = &settings.state_interval {
-        push("--state-interval", Some(n.clone()));
+        push_arg(args, "--state-interval", Some(n.clone()));
     }
+}
 
+/// The non-fatal remarks about `settings`.
+fn notes(settings: &Settings) -> Vec<String> {
     let mut notes = Vec::new();
     if !settings.enabled {
         notes.push("option enabled is off: the service does not start".to_string());
@@ -895,32 +997,19 @@ pub fn plan(settings: &Settings, net: &dyn Network, program: &str) -> Result<Pla
             login.user
         ));
     }
-    let login = match (&settings.web_config, &settings.web_login) {
+    notes
+}
+
+/// How a client logs in, in words.
+fn login_in_words(settings: &Settings) -> String {
+    match (&settings.web_config, &settings.web_login) {
         (Some(file), _) => format!("as {file} says (option web_config)"),
         (None, Some(login)) => format!(
             "user '{}' (option web_user; the service writes its bcrypt hash to {})",
             login.user, GENERATED_WEB_CONFIG
         ),
         (None, None) => "none (no web_user or web_config)".to_string(),
-    };
-    let state_from = if settings.state_file == DEFAULT_STATE_FILE {
-        "the default, on tmpfs: kept across restarts, not reboots"
-    } else {
-        "option state_file"
-    };
-    Ok(Plan {
-        enabled: settings.enabled,
-        capture,
-        capture_from,
-        listen,
-        listen_from,
-        scrapers,
-        router_scrapers,
-        login,
-        state_file: format!("{} ({state_from})", settings.state_file),
-        args,
-        notes,
-    })
+    }
 }
 
 /// The `--listen ADDR:PORT` a configuration resolves to, and where the
