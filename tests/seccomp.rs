@@ -20,38 +20,22 @@ use common::*;
 
 /// A network namespace `lwh-seccomp-TAG-PID` with a veth pair vin–vcap,
 /// IPv6 off; deleted on drop.
-struct Netns(String);
+struct Netns(common::Netns);
+
+impl std::ops::Deref for Netns {
+    type Target = common::Netns;
+
+    fn deref(&self) -> &common::Netns {
+        &self.0
+    }
+}
 
 impl Netns {
     fn new(tag: &str) -> Netns {
-        let name = format!("lwh-seccomp-{tag}-{}", std::process::id());
-        let _ = Command::new("ip")
-            .args(["netns", "del", &name])
-            .stderr(Stdio::null())
-            .status();
-        let added = Command::new("ip").args(["netns", "add", &name]).status();
-        assert!(added.is_ok_and(|s| s.success()), "ip netns add {name}");
-        let ns = Netns(name);
-        ns.exec(&["sysctl", "-qw", "net.ipv6.conf.all.disable_ipv6=1"]);
-        ns.exec(&["sysctl", "-qw", "net.ipv6.conf.default.disable_ipv6=1"]);
-        ns.exec(&[
-            "ip", "link", "add", "vin", "type", "veth", "peer", "name", "vcap",
-        ]);
-        for link in ["vin", "vcap", "lo"] {
-            ns.exec(&["ip", "link", "set", link, "up"]);
-        }
-        ns
-    }
-
-    fn command(&self, args: &[&str]) -> Command {
-        let mut cmd = Command::new("ip");
-        cmd.args(["netns", "exec", &self.0]).args(args);
-        cmd
-    }
-
-    fn exec(&self, args: &[&str]) {
-        let status = self.command(args).status().expect("ip netns exec");
-        assert!(status.success(), "ip netns exec {} {args:?} failed", self.0);
+        Netns(common::Netns::named(format!(
+            "lwh-seccomp-{tag}-{}",
+            std::process::id()
+        )))
     }
 
     /// GET with the login the tests' web config has.
@@ -73,12 +57,6 @@ impl Netns {
             .status()
             .expect("tcpreplay");
         assert!(status.success(), "tcpreplay failed");
-    }
-}
-
-impl Drop for Netns {
-    fn drop(&mut self) {
-        let _ = Command::new("ip").args(["netns", "del", &self.0]).status();
     }
 }
 

@@ -37,26 +37,7 @@ fn temp_dir(tag: &str) -> PathBuf {
 /// `lwg-TAG-PID` with `vin` ↔ `vcap` up and IPv6 off (like
 /// `common::Netns::new`), deleted on drop.
 fn netns(tag: &str) -> Netns {
-    let name = format!("lwg-{tag}-{}", std::process::id());
-    let _ = Command::new("ip")
-        .args(["netns", "del", &name])
-        .stderr(Stdio::null())
-        .status();
-    let ok = Command::new("ip")
-        .args(["netns", "add", &name])
-        .status()
-        .map(|s| s.success());
-    assert_eq!(ok.ok(), Some(true), "ip netns add {name}");
-    let ns = Netns(name);
-    ns.exec(&["sysctl", "-qw", "net.ipv6.conf.all.disable_ipv6=1"]);
-    ns.exec(&["sysctl", "-qw", "net.ipv6.conf.default.disable_ipv6=1"]);
-    ns.exec(&[
-        "ip", "link", "add", "vin", "type", "veth", "peer", "name", "vcap",
-    ]);
-    for link in ["vin", "vcap", "lo"] {
-        ns.exec(&["ip", "link", "set", link, "up"]);
-    }
-    ns
+    Netns::named(format!("lwg-{tag}-{}", std::process::id()))
 }
 
 /// A bcrypt hash of `password` made by htpasswd (not by lanwatch).
