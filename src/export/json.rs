@@ -431,13 +431,9 @@ mod tests {
 
     fn laptop() -> ClientSnapshot {
         ClientSnapshot {
-            mac: Some(Mac([0x3c, 0x22, 0xfb, 0x12, 0x34, 0x56])),
-            ip: Some("192.168.1.23".parse().unwrap()),
             ipv4: vec!["192.168.1.23".parse().unwrap()],
             ipv6: vec!["fd00::23".parse().unwrap()],
             hostname: Some("anna-laptop".into()),
-            vendor: None,
-            randomized_mac: false,
             first_seen: 1_764_057_600.0,
             last_seen: 1_764_061_199.5,
             protocols: vec![
@@ -469,9 +465,10 @@ mod tests {
                 tx_packets: 0,
             },
             connections_active: 1,
-            dns: Default::default(),
-            domains: Vec::new(),
-            identity: Default::default(),
+            ..ClientSnapshot::test_client(
+                Mac([0x3c, 0x22, 0xfb, 0x12, 0x34, 0x56]),
+                "192.168.1.23".parse().unwrap(),
+            )
         }
     }
 

@@ -293,21 +293,8 @@ mod tests {
 
     fn client(hostname: Option<&str>, ip: &str, mac: [u8; 6]) -> ClientSnapshot {
         ClientSnapshot {
-            mac: Some(Mac(mac)),
-            ip: Some(ip.parse::<IpAddr>().unwrap()),
-            ipv4: vec![],
-            ipv6: vec![],
             hostname: hostname.map(str::to_string),
-            vendor: None,
-            randomized_mac: false,
-            first_seen: 0.0,
-            last_seen: 0.0,
-            protocols: vec![],
-            lan: Traffic::default(),
-            connections_active: 0,
-            dns: Default::default(),
-            domains: Vec::new(),
-            identity: Default::default(),
+            ..ClientSnapshot::test_client(Mac(mac), ip.parse::<IpAddr>().unwrap())
         }
     }
 

@@ -198,6 +198,19 @@ impl ClientSnapshot {
     }
 }
 
+#[cfg(test)]
+impl ClientSnapshot {
+    /// A client known by its MAC and `ip` and nothing else: a test sets the
+    /// fields its rule is about and leaves the rest at their defaults.
+    pub fn test_client(mac: Mac, ip: IpAddr) -> ClientSnapshot {
+        ClientSnapshot {
+            mac: Some(mac),
+            ip: Some(ip),
+            ..ClientSnapshot::default()
+        }
+    }
+}
+
 /// Frames by what became of them.
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Serialize)]
 pub struct PacketOutcomes {

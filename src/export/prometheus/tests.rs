@@ -20,21 +20,10 @@ fn escaped(s: &str) -> String {
 fn client(mac: [u8; 6], ip: [u8; 4]) -> ClientSnapshot {
     let ip = Ipv4Addr::from(ip);
     ClientSnapshot {
-        mac: Some(Mac(mac)),
-        ip: Some(IpAddr::V4(ip)),
         ipv4: vec![ip],
-        ipv6: vec![],
-        hostname: None,
-        vendor: None,
-        randomized_mac: false,
         first_seen: 1_700_000_000.0,
         last_seen: 1_700_000_100.5,
-        protocols: vec![],
-        lan: Traffic::default(),
-        connections_active: 0,
-        dns: Default::default(),
-        domains: Vec::new(),
-        identity: Default::default(),
+        ..ClientSnapshot::test_client(Mac(mac), IpAddr::V4(ip))
     }
 }
 
