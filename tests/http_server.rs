@@ -15,6 +15,9 @@ use std::sync::Arc;
 use std::thread::{self, JoinHandle};
 use std::time::{Duration, Instant};
 
+mod common;
+
+use common::snapshot_client;
 use lanwatch::decode::Mac;
 use lanwatch::export::http::{
     bind, serve, HttpError, Policy, SharedPolicy, Shutdown, SNAPSHOT_PATIENCE,
@@ -26,13 +29,10 @@ use serde_json::Value;
 
 fn home_lan(generation: u64) -> Snapshot {
     let laptop = ClientSnapshot {
-        mac: Some(Mac([0x3c, 0x22, 0xfb, 0x12, 0x34, 0x56])),
-        ip: Some("192.168.1.23".parse().unwrap()),
         ipv4: vec!["192.168.1.23".parse().unwrap()],
         ipv6: vec!["fd00::23".parse().unwrap()],
         hostname: Some("<anna> & laptop".to_string()),
         vendor: Some("Apple, Inc.".to_string()),
-        randomized_mac: false,
         first_seen: 1_764_057_600.0,
         last_seen: 1_764_061_199.5,
         protocols: vec![ProtocolUsage {
@@ -45,28 +45,17 @@ fn home_lan(generation: u64) -> Snapshot {
             },
             connections: 12,
         }],
-        lan: Traffic::default(),
         connections_active: 3,
-        dns: Default::default(),
-        domains: Vec::new(),
-        identity: Default::default(),
+        ..snapshot_client(
+            Some(Mac([0x3c, 0x22, 0xfb, 0x12, 0x34, 0x56])),
+            "192.168.1.23",
+        )
     };
     let sensor = ClientSnapshot {
-        mac: None,
-        ip: Some("10.0.0.5".parse().unwrap()),
         ipv4: vec!["10.0.0.5".parse().unwrap()],
-        ipv6: vec![],
-        hostname: None,
-        vendor: None,
-        randomized_mac: false,
         first_seen: 1_764_061_000.0,
         last_seen: 1_764_061_001.0,
-        protocols: vec![],
-        lan: Traffic::default(),
-        connections_active: 0,
-        dns: Default::default(),
-        domains: Vec::new(),
-        identity: Default::default(),
+        ..snapshot_client(None, "10.0.0.5")
     };
     Snapshot {
         clients: vec![laptop, sensor],

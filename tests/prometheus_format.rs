@@ -8,9 +8,12 @@
 
 use std::collections::BTreeMap;
 use std::io::Write;
-use std::net::{IpAddr, Ipv4Addr, Ipv6Addr};
+use std::net::Ipv4Addr;
 use std::process::{Command, Stdio};
 
+mod common;
+
+use common::snapshot_client;
 use lanwatch::decode::Mac;
 use lanwatch::export::prometheus::render;
 use lanwatch::track::{
@@ -51,8 +54,6 @@ fn domain(name: &str, queries: u64, (rx, tx): (u64, u64), connections: u64) -> D
 /// an IPv6-only device with no name, and a client seen on a link without MACs.
 fn home_lan() -> Snapshot {
     let laptop = ClientSnapshot {
-        mac: Some(Mac([0x3c, 0x22, 0xfb, 0x12, 0x34, 0x56])),
-        ip: Some(IpAddr::V4(Ipv4Addr::new(192, 168, 1, 23))),
         ipv4: vec![Ipv4Addr::new(192, 168, 1, 23)],
         ipv6: vec![
             "fd12:3456:789a::23".parse().unwrap(),
@@ -60,7 +61,6 @@ fn home_lan() -> Snapshot {
         ],
         hostname: Some("anna-laptop".to_string()),
         vendor: Some("Apple, Inc.".to_string()),
-        randomized_mac: false,
         first_seen: 1_764_057_600.0,
         last_seen: 1_764_061_199.873_214,
         protocols: vec![
@@ -127,15 +127,14 @@ fn home_lan() -> Snapshot {
             domain("github.com", 30, (800_000, 90_000), 6),
             domain("ads.example", 50, (0, 0), 0),
         ],
-        identity: Default::default(),
+        ..snapshot_client(
+            Some(Mac([0x3c, 0x22, 0xfb, 0x12, 0x34, 0x56])),
+            "192.168.1.23",
+        )
     };
     let phone = ClientSnapshot {
-        mac: Some(Mac([0xda, 0xa1, 0x19, 0x0b, 0xee, 0xf1])),
-        ip: Some(IpAddr::V4(Ipv4Addr::new(192, 168, 1, 57))),
         ipv4: vec![Ipv4Addr::new(192, 168, 1, 57)],
-        ipv6: vec![],
         hostname: Some("Bob's \"Pixel\"\\7\nsecond line".to_string()),
-        vendor: None,
         randomized_mac: true,
         first_seen: 1_764_060_000.5,
         last_seen: 1_764_061_200.0,
@@ -143,22 +142,15 @@ fn home_lan() -> Snapshot {
             usage("DNS", (9_001, 60), (4_200, 60), 60),
             usage("HTTPS", (77_000_000, 55_000), (3_100_000, 21_000), 140),
         ],
-        lan: Traffic::default(),
         connections_active: 4,
-        dns: Default::default(),
-        domains: Vec::new(),
-        identity: Default::default(),
+        ..snapshot_client(
+            Some(Mac([0xda, 0xa1, 0x19, 0x0b, 0xee, 0xf1])),
+            "192.168.1.57",
+        )
     };
     let ipv6_only = ClientSnapshot {
-        mac: Some(Mac([0x00, 0x17, 0x88, 0x6a, 0x01, 0x02])),
-        ip: Some(IpAddr::V6(
-            "fd12:3456:789a::1:2".parse::<Ipv6Addr>().unwrap(),
-        )),
-        ipv4: vec![],
         ipv6: vec!["fd12:3456:789a::1:2".parse().unwrap()],
-        hostname: None,
         vendor: Some("Signify Netherlands B.V.".to_string()),
-        randomized_mac: false,
         first_seen: 1_764_050_000.0,
         last_seen: 1_764_060_000.0,
         protocols: vec![usage("NTP", (90, 1), (90, 1), 1)],
@@ -168,27 +160,18 @@ fn home_lan() -> Snapshot {
             rx_packets: 0,
             tx_packets: 211,
         },
-        connections_active: 0,
-        dns: Default::default(),
-        domains: Vec::new(),
-        identity: Default::default(),
+        ..snapshot_client(
+            Some(Mac([0x00, 0x17, 0x88, 0x6a, 0x01, 0x02])),
+            "fd12:3456:789a::1:2",
+        )
     };
     let no_mac = ClientSnapshot {
-        mac: None,
-        ip: Some(IpAddr::V4(Ipv4Addr::new(10, 0, 0, 5))),
         ipv4: vec![Ipv4Addr::new(10, 0, 0, 5)],
-        ipv6: vec![],
-        hostname: None,
-        vendor: None,
-        randomized_mac: false,
         first_seen: 1_764_061_000.0,
         last_seen: 1_764_061_001.25,
         protocols: vec![usage("SSH", (4_096, 20), (2_048, 19), 1)],
-        lan: Traffic::default(),
         connections_active: 1,
-        dns: Default::default(),
-        domains: Vec::new(),
-        identity: Default::default(),
+        ..snapshot_client(None, "10.0.0.5")
     };
     Snapshot {
         clients: vec![phone, laptop, no_mac, ipv6_only],
