@@ -4,7 +4,7 @@
 
 use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
-use std::process::Command;
+use std::process::{Command, Stdio};
 
 use serde_json::Value;
 
@@ -557,8 +557,20 @@ impl Netns {
     /// `lw-TAG-PID`, with `vin` ↔ `vcap` up (MTU 9000) and IPv6 off, so
     /// the namespace itself sends nothing the capture would see.
     pub fn new(tag: &str) -> Netns {
-        let name = format!("lw-{tag}-{}", std::process::id());
-        let _ = Command::new("ip").args(["netns", "del", &name]).status();
+        Netns::create(format!("lw-{tag}-{}", std::process::id()), Some(9000))
+    }
+
+    /// `name` (each test file its own prefix), with `vin` ↔ `vcap` up at
+    /// the default MTU and IPv6 off.
+    pub fn named(name: String) -> Netns {
+        Netns::create(name, None)
+    }
+
+    fn create(name: String, mtu: Option<u16>) -> Netns {
+        let _ = Command::new("ip")
+            .args(["netns", "del", &name])
+            .stderr(Stdio::null())
+            .status();
         let ok = Command::new("ip")
             .args(["netns", "add", &name])
             .status()
@@ -571,8 +583,11 @@ impl Netns {
             "ip", "link", "add", "vin", "type", "veth", "peer", "name", "vcap",
         ]);
         // The sample holds a few offloaded segments larger than 1500 bytes.
-        for link in ["vin", "vcap"] {
-            ns.exec(&["ip", "link", "set", link, "mtu", "9000"]);
+        if let Some(mtu) = mtu {
+            let mtu = mtu.to_string();
+            for link in ["vin", "vcap"] {
+                ns.exec(&["ip", "link", "set", link, "mtu", &mtu]);
+            }
         }
         for link in ["vin", "vcap", "lo"] {
             ns.exec(&["ip", "link", "set", link, "up"]);
@@ -605,6 +620,20 @@ impl Netns {
 impl Drop for Netns {
     fn drop(&mut self) {
         let _ = Command::new("ip").args(["netns", "del", &self.0]).status();
+    }
+}
+
+/// A snapshot client known by `mac` (None on a link without MACs) and `ip`,
+/// nothing else: a test sets the fields it checks and leaves the rest at
+/// their defaults.
+pub fn snapshot_client(
+    mac: Option<lanwatch::decode::Mac>,
+    ip: &str,
+) -> lanwatch::track::ClientSnapshot {
+    lanwatch::track::ClientSnapshot {
+        mac,
+        ip: Some(ip.parse().expect("the test's client address")),
+        ..Default::default()
     }
 }
 
