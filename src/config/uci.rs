@@ -156,6 +156,9 @@ struct Word {
     line: usize,
 }
 
+/// The characters of the text still to split.
+type Chars<'t> = std::iter::Peekable<std::str::Chars<'t>>;
+
 /// Splits the text into statements (lists of words), honouring quotes,
 /// escapes, comments and quoted newlines.
 fn statements(text: &str) -> Result<Vec<Vec<Word>>, SyntaxError> {
@@ -186,91 +189,110 @@ fn statements(text: &str) -> Result<Vec<Vec<Word>>, SyntaxError> {
             }
             _ => {}
         }
-        // A word: adjacent unquoted, '…' and "…" pieces.
         let start = line;
-        let mut word = String::new();
-        while let Some(&c) = chars.peek() {
-            match c {
-                ' ' | '\t' | '\r' | '\n' => break,
-                '\'' => {
-                    chars.next();
-                    loop {
-                        match chars.next() {
-                            Some('\'') => break,
-                            Some(c) => {
-                                if c == '\n' {
-                                    line = line.saturating_add(1);
-                                }
-                                word.push(c);
-                            }
-                            None => {
-                                return Err(SyntaxError {
-                                    line: start,
-                                    what: SyntaxProblem::UnterminatedQuote,
-                                })
-                            }
-                        }
-                    }
-                }
-                '"' => {
-                    chars.next();
-                    loop {
-                        match chars.next() {
-                            Some('"') => break,
-                            Some('\\') => match chars.next() {
-                                Some('\n') => line = line.saturating_add(1),
-                                Some(c) => word.push(c),
-                                None => {
-                                    return Err(SyntaxError {
-                                        line: start,
-                                        what: SyntaxProblem::UnterminatedQuote,
-                                    })
-                                }
-                            },
-                            Some(c) => {
-                                if c == '\n' {
-                                    line = line.saturating_add(1);
-                                }
-                                word.push(c);
-                            }
-                            None => {
-                                return Err(SyntaxError {
-                                    line: start,
-                                    what: SyntaxProblem::UnterminatedQuote,
-                                })
-                            }
-                        }
-                    }
-                }
-                '\\' => {
-                    chars.next();
-                    match chars.next() {
-                        // A line continuation.
-                        Some('\n') => line = line.saturating_add(1),
-                        Some(c) => word.push(c),
-                        None => {
-                            return Err(SyntaxError {
-                                line,
-                                what: SyntaxProblem::TrailingBackslash,
-                            })
-                        }
-                    }
-                }
-                c => {
-                    chars.next();
-                    word.push(c);
-                }
-            }
-        }
-        current.push(Word {
-            text: word,
-            line: start,
-        });
+        let text = word(&mut chars, &mut line)?;
+        current.push(Word { text, line: start });
     }
     if !current.is_empty() {
         out.push(current);
     }
     Ok(out)
+}
+
+/// A word: adjacent unquoted, '…' and "…" pieces, up to the next blank or
+/// newline outside quotes. `line` follows the newlines inside it.
+fn word(chars: &mut Chars<'_>, line: &mut usize) -> Result<String, SyntaxError> {
+    let start = *line;
+    let mut word = String::new();
+    while let Some(&c) = chars.peek() {
+        match c {
+            ' ' | '\t' | '\r' | '\n' => break,
+            '\'' => {
+                chars.next();
+                single_quoted(chars, line, start, &mut word)?;
+            }
+            '"' => {
+                chars.next();
+                double_quoted(chars, line, start, &mut word)?;
+            }
+            '\\' => {
+                chars.next();
+                match chars.next() {
+                    // A line continuation.
+                    Some('\n') => *line = line.saturating_add(1),
+                    Some(c) => word.push(c),
+                    None => {
+                        return Err(SyntaxError {
+                            line: *line,
+                            what: SyntaxProblem::TrailingBackslash,
+                        })
+                    }
+                }
+            }
+            c => {
+                chars.next();
+                word.push(c);
+            }
+        }
+    }
+    Ok(word)
+}
+
+/// The rest of a '…' piece, after its opening quote: no escapes.
+fn single_quoted(
+    chars: &mut Chars<'_>,
+    line: &mut usize,
+    start: usize,
+    word: &mut String,
+) -> Result<(), SyntaxError> {
+    loop {
+        match chars.next() {
+            Some('\'') => return Ok(()),
+            Some(c) => {
+                if c == '\n' {
+                    *line = line.saturating_add(1);
+                }
+                word.push(c);
+            }
+            None => {
+                return Err(SyntaxError {
+                    line: start,
+                    what: SyntaxProblem::UnterminatedQuote,
+                })
+            }
+        }
+    }
+}
+
+/// The rest of a "…" piece, after its opening quote: a backslash escapes
+/// the next character, or continues the line.
+fn double_quoted(
+    chars: &mut Chars<'_>,
+    line: &mut usize,
+    start: usize,
+    word: &mut String,
+) -> Result<(), SyntaxError> {
+    let unterminated = SyntaxError {
+        line: start,
+        what: SyntaxProblem::UnterminatedQuote,
+    };
+    loop {
+        match chars.next() {
+            Some('"') => return Ok(()),
+            Some('\\') => match chars.next() {
+                Some('\n') => *line = line.saturating_add(1),
+                Some(c) => word.push(c),
+                None => return Err(unterminated),
+            },
+            Some(c) => {
+                if c == '\n' {
+                    *line = line.saturating_add(1);
+                }
+                word.push(c);
+            }
+            None => return Err(unterminated),
+        }
+    }
 }
 
 fn is_name(s: &str) -> bool {
