@@ -636,17 +636,3 @@ pub fn snapshot_client(
         ..Default::default()
     }
 }
-
-/// A snapshot client known by `mac` (None on a link without MACs) and `ip`,
-/// nothing else: a test sets the fields it checks and leaves the rest at
-/// their defaults.
-pub fn snapshot_client(
-    mac: Option<lanwatch::decode::Mac>,
-    ip: &str,
-) -> lanwatch::track::ClientSnapshot {
-    lanwatch::track::ClientSnapshot {
-        mac,
-        ip: Some(ip.parse().expect("the test's client address")),
-        ..Default::default()
-    }
-}
