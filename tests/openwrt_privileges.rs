@@ -106,27 +106,6 @@ fn require_root() {
     require_tool("setpriv", "util-linux");
 }
 
-/// Records in a pcap file, counted by the pcap-file crate.
-fn pcap_records(path: &std::path::Path) -> u64 {
-    let file = std::fs::File::open(path).unwrap();
-    let mut reader = pcap_file::pcap::PcapReader::new(file).unwrap();
-    let mut n = 0;
-    while let Some(packet) = reader.next_packet() {
-        packet.unwrap();
-        n += 1;
-    }
-    n
-}
-
-/// Frames the daemon has taken in, by /api/v1/health.
-fn frames(health: &serde_json::Value) -> u64 {
-    let p = &health["packets"];
-    ["accounted", "lan", "no_client", "not_ip", "malformed"]
-        .iter()
-        .map(|k| p[*k].as_u64().unwrap_or(0))
-        .sum()
-}
-
 /// `/proc/PID/status` of the daemon (`ip netns exec` and `setpriv` exec
 /// it in place, so the child's pid is the daemon's).
 fn daemon_status(pid: u32) -> String {

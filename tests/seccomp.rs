@@ -113,25 +113,6 @@ fn require_root() {
     require_tool("htpasswd", "apache2-utils");
 }
 
-fn pcap_records(path: &Path) -> u64 {
-    let file = std::fs::File::open(path).unwrap();
-    let mut reader = pcap_file::pcap::PcapReader::new(file).unwrap();
-    let mut n = 0;
-    while let Some(packet) = reader.next_packet() {
-        packet.unwrap();
-        n += 1;
-    }
-    n
-}
-
-fn frames(health: &serde_json::Value) -> u64 {
-    let p = &health["packets"];
-    ["accounted", "lan", "no_client", "not_ip", "malformed"]
-        .iter()
-        .map(|k| p[*k].as_u64().unwrap_or(0))
-        .sum()
-}
-
 fn field<'a>(status: &'a str, key: &str) -> &'a str {
     status
         .lines()

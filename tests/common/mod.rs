@@ -550,6 +550,27 @@ impl Drop for ChildGuard {
     }
 }
 
+/// Records in a pcap file, counted by the pcap-file crate.
+pub fn pcap_records(path: &Path) -> u64 {
+    let file = std::fs::File::open(path).unwrap();
+    let mut reader = pcap_file::pcap::PcapReader::new(file).unwrap();
+    let mut n = 0;
+    while let Some(packet) = reader.next_packet() {
+        packet.unwrap();
+        n += 1;
+    }
+    n
+}
+
+/// Frames the daemon has taken in, by /api/v1/health.
+pub fn frames(health: &Value) -> u64 {
+    let p = &health["packets"];
+    ["accounted", "lan", "no_client", "not_ip", "malformed"]
+        .iter()
+        .map(|k| p[*k].as_u64().unwrap_or(0))
+        .sum()
+}
+
 /// A network namespace with a veth pair, deleted on drop.
 pub struct Netns(pub String);
 
