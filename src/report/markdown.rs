@@ -6,7 +6,7 @@
 
 use std::fmt::Write as _;
 
-use super::figures::{Client, Period, Report};
+use super::figures::{Client, Dns, Period, Report};
 
 /// Rows in each top-N table.
 pub const TOP: usize = 10;
@@ -153,6 +153,14 @@ fn dns(out: &mut String, r: &Report) {
         count(dns.nxdomain)
     );
 
+    dns_clients(out, r);
+    dns_types(out, dns);
+    dns_domains(out, dns);
+    dns_nxdomain(out, r);
+}
+
+/// The clients that asked most, with their NXDOMAIN answers and names.
+fn dns_clients(out: &mut String, r: &Report) {
     out.push_str("### Top clients by queries\n\n");
     let mut ranked: Vec<&Client> = r.clients.iter().filter(|c| c.dns_queries > 0.0).collect();
     ranked.sort_by(|a, b| {
@@ -182,7 +190,10 @@ fn dns(out: &mut String, r: &Report) {
         }
         out.push('\n');
     }
+}
 
+/// The queries by type.
+fn dns_types(out: &mut String, dns: &Dns) {
     out.push_str("### Query types\n\n");
     if dns.by_type.is_empty() {
         out.push_str("None.\n\n");
@@ -200,7 +211,10 @@ fn dns(out: &mut String, r: &Report) {
         }
         out.push('\n');
     }
+}
 
+/// The domains with the most traffic.
+fn dns_domains(out: &mut String, dns: &Dns) {
     out.push_str("### Top domains by traffic\n\n");
     if dns.top_domains.is_empty() {
         out.push_str("None.\n\n");
@@ -218,7 +232,10 @@ fn dns(out: &mut String, r: &Report) {
         }
         out.push('\n');
     }
+}
 
+/// The clients with NXDOMAIN answers, most first.
+fn dns_nxdomain(out: &mut String, r: &Report) {
     out.push_str("### NXDOMAIN\n\n");
     let mut failing: Vec<&Client> = r.clients.iter().filter(|c| c.nxdomain > 0.0).collect();
     failing.sort_by(|a, b| {
