@@ -15,7 +15,7 @@ use crate::state_file::{self, StateSaver};
 use crate::track::identity::IdentityConfig;
 use crate::track::lan::Lan;
 use crate::track::oui::OuiTable;
-use crate::track::{ExportSettings, ProtocolTable, Timeouts, TrackConfig, Tracker};
+use crate::track::{ExportSettings, PacketSpan, ProtocolTable, Timeouts, TrackConfig, Tracker};
 
 /// Who may use the HTTP endpoint, and how (`--web-config`,
 /// `--allow-scraper`, `--request-timeout`).
@@ -169,12 +169,12 @@ impl TrackSettings {
 
     fn timeouts(&self) -> Timeouts {
         Timeouts {
-            tcp_established: seconds(self.tcp_timeout),
-            tcp_closing: seconds(self.tcp_closing_timeout),
-            udp_unreplied: seconds(self.udp_timeout),
-            udp_replied: seconds(self.udp_replied_timeout),
-            icmp: seconds(self.icmp_timeout),
-            other: seconds(self.other_timeout),
+            tcp_established: PacketSpan::from_secs(self.tcp_timeout),
+            tcp_closing: PacketSpan::from_secs(self.tcp_closing_timeout),
+            udp_unreplied: PacketSpan::from_secs(self.udp_timeout),
+            udp_replied: PacketSpan::from_secs(self.udp_replied_timeout),
+            icmp: PacketSpan::from_secs(self.icmp_timeout),
+            other: PacketSpan::from_secs(self.other_timeout),
         }
     }
 

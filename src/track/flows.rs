@@ -13,33 +13,32 @@ use super::clients::ClientKey;
 use super::dns::DomainRef;
 use super::protocols::ProtocolId;
 use super::snapshot::Direction;
+use super::time::{PacketSpan, PacketTime};
 
-const NANOS: u64 = 1_000_000_000;
-
-/// Idle timeouts, in nanoseconds of packet time.
+/// Idle timeouts, in packet time.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub struct Timeouts {
-    pub tcp_established: u64,
+    pub tcp_established: PacketSpan,
     /// After the first FIN, and how long a closed flow lingers.
-    pub tcp_closing: u64,
+    pub tcp_closing: PacketSpan,
     /// UDP seen in one direction only.
-    pub udp_unreplied: u64,
+    pub udp_unreplied: PacketSpan,
     /// UDP once both directions were seen.
-    pub udp_replied: u64,
-    pub icmp: u64,
+    pub udp_replied: PacketSpan,
+    pub icmp: PacketSpan,
     /// Any other IP protocol.
-    pub other: u64,
+    pub other: PacketSpan,
 }
 
 impl Default for Timeouts {
     fn default() -> Self {
         Timeouts {
-            tcp_established: 7440 * NANOS,
-            tcp_closing: 120 * NANOS,
-            udp_unreplied: 60 * NANOS,
-            udp_replied: 180 * NANOS,
-            icmp: 30 * NANOS,
-            other: 600 * NANOS,
+            tcp_established: PacketSpan::from_secs(7440),
+            tcp_closing: PacketSpan::from_secs(120),
+            udp_unreplied: PacketSpan::from_secs(60),
+            udp_replied: PacketSpan::from_secs(180),
+            icmp: PacketSpan::from_secs(30),
+            other: PacketSpan::from_secs(600),
         }
     }
 }
@@ -73,7 +72,7 @@ struct Flow {
     /// The name the flow is attributed to (DNS answer or TLS server name).
     domain: Option<DomainRef>,
     hello: HelloState,
-    last_seen: u64,
+    last_seen: PacketTime,
     seen_rx: bool,
     seen_tx: bool,
     fin_from_client: bool,
@@ -83,7 +82,7 @@ struct Flow {
 }
 
 impl Flow {
-    fn new(protocol: ProtocolId, ip_proto: u8, now: u64) -> Flow {
+    fn new(protocol: ProtocolId, ip_proto: u8, now: PacketTime) -> Flow {
         Flow {
             protocol,
             domain: None,
@@ -101,7 +100,7 @@ impl Flow {
         }
     }
 
-    fn timeout(&self, ip_proto: u8, t: &Timeouts) -> u64 {
+    fn timeout(&self, ip_proto: u8, t: &Timeouts) -> PacketSpan {
         match ip_proto {
             6 if self.ended || self.fin_from_client || self.fin_from_remote => t.tcp_closing,
             6 => t.tcp_established,
@@ -112,8 +111,8 @@ impl Flow {
         }
     }
 
-    fn is_expired(&self, ip_proto: u8, now: u64, t: &Timeouts) -> bool {
-        now.saturating_sub(self.last_seen) > self.timeout(ip_proto, t)
+    fn is_expired(&self, ip_proto: u8, now: PacketTime, t: &Timeouts) -> bool {
+        now.saturating_since(self.last_seen) > self.timeout(ip_proto, t)
     }
 }
 
@@ -139,7 +138,7 @@ pub struct Observation {
 /// One packet's part in a flow.
 #[derive(Clone, Copy, Debug)]
 pub struct FlowPacket {
-    pub now: u64,
+    pub now: PacketTime,
     pub direction: Direction,
     pub tcp_flags: Option<TcpFlags>,
     /// False for later fragments: they never open a connection.
@@ -251,7 +250,7 @@ impl FlowTable {
     }
 
     /// Drops expired flows, calling `on_deactivate` for each that was active.
-    pub fn expire(&mut self, now: u64, mut on_deactivate: impl FnMut(&ClientKey)) {
+    pub fn expire(&mut self, now: PacketTime, mut on_deactivate: impl FnMut(&ClientKey)) {
         let t = self.timeouts;
         self.map.retain(|key, flow| {
             if flow.is_expired(key.ip_proto, now, &t) {
@@ -287,13 +286,13 @@ impl FlowTable {
 
     /// At the bound: expire what is idle; if still full, evict the least
     /// recently seen sixteenth, so a SYN flood costs one scan per batch.
-    fn make_room(&mut self, now: u64, on_deactivate: &mut impl FnMut(&ClientKey)) {
+    fn make_room(&mut self, now: PacketTime, on_deactivate: &mut impl FnMut(&ClientKey)) {
         self.expire(now, &mut *on_deactivate);
         if self.map.len() < self.max {
             return;
         }
         let batch = (self.max / 16).max(1);
-        let mut by_age: Vec<(u64, FlowKey)> =
+        let mut by_age: Vec<(PacketTime, FlowKey)> =
             self.map.iter().map(|(k, f)| (f.last_seen, *k)).collect();
         if batch < by_age.len() {
             by_age.select_nth_unstable_by_key(batch, |(t, _)| *t);
@@ -342,7 +341,8 @@ mod tests {
     use super::*;
     use crate::decode::Mac;
 
-    const S: u64 = NANOS;
+    /// One second of packet time, in nanoseconds.
+    const S: u64 = 1_000_000_000;
 
     fn key(proto: u8, port: u16) -> FlowKey {
         FlowKey {
@@ -357,7 +357,7 @@ mod tests {
 
     fn pkt(now: u64, direction: Direction, flags: Option<u8>) -> FlowPacket {
         FlowPacket {
-            now,
+            now: PacketTime::from_nanos(now),
             direction,
             tcp_flags: flags.map(TcpFlags),
             may_open: true,
@@ -445,7 +445,7 @@ mod tests {
         run(&mut t, &key(6, 2), pkt(0, Direction::Tx, SYN));
         run(&mut t, &key(6, 2), pkt(0, Direction::Rx, RST));
         let mut n = 0;
-        t.expire(8000 * S, |_| n += 1);
+        t.expire(PacketTime::from_nanos(8000 * S), |_| n += 1);
         assert_eq!(n, 1);
         assert!(t.is_empty());
     }

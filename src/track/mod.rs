@@ -22,6 +22,7 @@ pub mod protocols;
 pub mod publish;
 pub mod snapshot;
 mod snapshot_build;
+pub mod time;
 
 use std::collections::HashMap;
 use std::net::IpAddr;
@@ -36,6 +37,7 @@ pub use snapshot::{
     IdentitySnapshot, LatencySnapshot, NamedCount, PacketOutcomes, ProcessStats, ProtocolUsage,
     Snapshot, Traffic,
 };
+pub use time::{PacketSpan, PacketTime};
 
 use clients::ClientTable;
 use dns::DnsConfig;
@@ -309,7 +311,7 @@ impl Tracker {
     /// Expires idle flows and fragments as of the newest packet time.
     pub fn sweep(&mut self) {
         let clients = &mut self.clients;
-        self.flows.expire(self.now, |key| {
+        self.flows.expire(PacketTime::from_nanos(self.now), |key| {
             if let Some(c) = clients.get_mut(key) {
                 c.connections_active = c.connections_active.saturating_sub(1);
             }
@@ -610,7 +612,7 @@ impl Tracker {
             ip_proto: ip.protocol,
         };
         let packet = FlowPacket {
-            now: self.now,
+            now: PacketTime::from_nanos(self.now),
             direction,
             tcp_flags: tcp_flags.filter(|_| ip.protocol == 6),
             may_open,
