@@ -19,7 +19,7 @@ use std::process::Command;
 
 use serde_json::Value;
 
-use common::repo_file;
+use common::{replay_json, repo_file};
 
 /// The daemon's default client table.
 const MAX_CLIENTS: u64 = 512;
@@ -173,20 +173,6 @@ fn flooded_sample(tag: &str, during: u64, after: u64) -> TempCapture {
     }
     out.flush().unwrap();
     capture
-}
-
-fn replay_json(path: &Path) -> Value {
-    let out = Command::new(env!("CARGO_BIN_EXE_lanwatch"))
-        .args(["--log-level", "warn", "replay", "--format", "json"])
-        .arg(path)
-        .output()
-        .unwrap();
-    assert!(
-        out.status.success(),
-        "{}",
-        String::from_utf8_lossy(&out.stderr)
-    );
-    serde_json::from_slice(&out.stdout).unwrap()
 }
 
 /// Every client of a replay's JSON by MAC.

@@ -8,13 +8,16 @@
 //! DNS: 2048 named domains and 128 Ki distinct names over all clients, at
 //! most 128 and 1024 per client). Nothing here measures time.
 
+mod common;
+
 use std::path::PathBuf;
-use std::process::Command;
 
 use serde_json::Value;
 
 #[path = "../benches/common/gen.rs"]
 mod gen;
+
+use common::replay_json;
 
 const MAX_CLIENTS: u64 = 512;
 const MAX_FLOWS: u64 = 14336;
@@ -50,20 +53,6 @@ impl Drop for TempCapture {
     }
 }
 
-fn replay_json(capture: &TempCapture) -> Value {
-    let out = Command::new(env!("CARGO_BIN_EXE_lanwatch"))
-        .args(["--log-level", "warn", "replay", "--format", "json"])
-        .arg(&capture.0)
-        .output()
-        .unwrap();
-    assert!(
-        out.status.success(),
-        "{}",
-        String::from_utf8_lossy(&out.stderr)
-    );
-    serde_json::from_slice(&out.stdout).unwrap()
-}
-
 fn u(v: &Value) -> u64 {
     v.as_u64().unwrap()
 }
@@ -72,7 +61,7 @@ fn u(v: &Value) -> u64 {
 fn a_flood_of_random_source_macs_is_bounded_by_the_client_and_flow_limits() {
     let frames = 100_000;
     let capture = TempCapture::new("macs", |w| gen::mac_flood(w, frames));
-    let doc = replay_json(&capture);
+    let doc = replay_json(&capture.0);
     let tables = &doc["health"]["tables"];
     let clients = &tables["clients"];
     assert_eq!(u(&clients["max"]), MAX_CLIENTS);
@@ -90,7 +79,7 @@ fn a_flood_of_random_source_macs_is_bounded_by_the_client_and_flow_limits() {
 #[test]
 fn a_random_subdomain_flood_from_every_client_is_bounded_by_the_dns_limits() {
     let capture = TempCapture::new("names", |w| gen::name_flood(w, 200_000, 512));
-    let doc = replay_json(&capture);
+    let doc = replay_json(&capture.0);
     let clients = doc["clients"].as_array().unwrap();
     assert_eq!(
         clients.len() as u64,

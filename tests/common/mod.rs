@@ -550,6 +550,22 @@ impl Drop for ChildGuard {
     }
 }
 
+/// `lanwatch replay --format json` of one capture, as the binary prints it
+/// (warnings only on stderr, shown if it fails).
+pub fn replay_json(path: &Path) -> Value {
+    let out = Command::new(env!("CARGO_BIN_EXE_lanwatch"))
+        .args(["--log-level", "warn", "replay", "--format", "json"])
+        .arg(path)
+        .output()
+        .unwrap();
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    serde_json::from_slice(&out.stdout).unwrap()
+}
+
 /// Records in a pcap file, counted by the pcap-file crate.
 pub fn pcap_records(path: &Path) -> u64 {
     let file = std::fs::File::open(path).unwrap();
