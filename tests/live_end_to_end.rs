@@ -25,19 +25,10 @@ fn live_capture_serves_the_same_figures_as_the_replay_of_the_same_file() {
     let ns = Netns::new("e2e");
     let addr = "127.0.0.1:19478";
     let mut daemon = ChildGuard(Some(
-        ns.command(&[
-            env!("CARGO_BIN_EXE_lanwatch"),
-            "capture",
-            "-i",
-            "vcap",
-            "--listen",
-            addr,
-            "--user",
-            "nobody",
-        ])
-        .stdout(Stdio::null())
-        .spawn()
-        .expect("start lanwatch capture"),
+        ns.capture(addr, &["--user", "nobody"])
+            .stdout(Stdio::null())
+            .spawn()
+            .expect("start lanwatch capture"),
     ));
     let url = |path: &str| format!("http://{addr}{path}");
     wait_for("the daemon to serve", 30, || {

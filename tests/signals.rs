@@ -152,19 +152,16 @@ fn sighup_rereads_protocols_leases_and_web_config_and_saves_the_state() {
     let stderr_path = dir.join("stderr");
 
     let mut daemon = ChildGuard(Some(
-        ns.command(&[
-            env!("CARGO_BIN_EXE_lanwatch"),
-            "capture",
-            "-i",
-            "vcap",
-            "--listen",
+        ns.capture(
             addr,
-            "--allow-root",
-            "--lan",
-            "192.168.1.0/24",
-            "--router-mac",
-            "02:00:00:00:00:fe",
-        ])
+            &[
+                "--allow-root",
+                "--lan",
+                "192.168.1.0/24",
+                "--router-mac",
+                "02:00:00:00:00:fe",
+            ],
+        )
         .arg("--protocols")
         .arg(&protocols)
         .arg("--leases")

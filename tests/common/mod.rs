@@ -638,6 +638,20 @@ impl Netns {
         cmd
     }
 
+    /// `lanwatch capture -i vcap --listen LISTEN ARGS…` in the namespace.
+    pub fn capture(&self, listen: &str, args: &[&str]) -> Command {
+        let mut cmd = self.command(&[
+            env!("CARGO_BIN_EXE_lanwatch"),
+            "capture",
+            "-i",
+            "vcap",
+            "--listen",
+            listen,
+        ]);
+        cmd.args(args);
+        cmd
+    }
+
     pub fn exec(&self, args: &[&str]) {
         let status = self.command(args).status().expect("ip netns exec");
         assert!(status.success(), "ip netns exec {} {args:?} failed", self.0);
