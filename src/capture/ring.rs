@@ -245,6 +245,74 @@ fn set_membership(
     set_option(raw, libc::SOL_PACKET, option, &mreq, what)
 }
 
+/// The receive ring's geometry for `cfg`: a block holds at least one frame
+/// of the full snaplen, and there are at least two blocks.
+fn ring_request(cfg: &RingConfig) -> abi::TpacketReq3 {
+    let page = page_size();
+    let frame_size = round_up(abi::TPACKET3_HDRLEN.saturating_add(cfg.snaplen), 16);
+    let block_size = round_up(cfg.block_size.max(frame_size.saturating_add(64)), page);
+    let block_count = cfg.block_count.max(2);
+    let frames_per_block = block_size / frame_size.max(1);
+    abi::TpacketReq3 {
+        block_size,
+        block_nr: block_count,
+        frame_size,
+        frame_nr: frames_per_block.saturating_mul(block_count),
+        retire_blk_tov: cfg.block_timeout_ms,
+        sizeof_priv: 0,
+        feature_req_word: 0,
+    }
+}
+
+/// Maps the `map_len` bytes of the receive ring the kernel allocated for
+/// the socket; the caller owns the mapping.
+fn map_ring(raw: BorrowedFd<'_>, map_len: usize) -> Result<NonNull<u8>, OpenError> {
+    // SAFETY: maps the ring the kernel just allocated for this socket;
+    // length and flags are what packet_mmap.rst prescribes.
+    let ptr = unsafe {
+        libc::mmap(
+            std::ptr::null_mut(),
+            map_len,
+            libc::PROT_READ | libc::PROT_WRITE,
+            libc::MAP_SHARED,
+            raw.as_raw_fd(),
+            0,
+        )
+    };
+    if ptr == libc::MAP_FAILED {
+        return Err(("mapping the receive ring", io::Error::last_os_error()));
+    }
+    NonNull::new(ptr.cast::<u8>()).ok_or((
+        "mapping the receive ring",
+        io::Error::from(io::ErrorKind::Other),
+    ))
+}
+
+/// Binds the socket to `ifindex`, then enters promiscuous mode and joins
+/// the fanout group when `cfg` asks for them.
+fn attach_to(raw: BorrowedFd<'_>, ifindex: i32, cfg: &RingConfig) -> Result<(), OpenError> {
+    bind_to(raw, ifindex)?;
+    if cfg.promiscuous {
+        set_membership(
+            raw,
+            ifindex,
+            abi::PACKET_ADD_MEMBERSHIP,
+            "entering promiscuous mode",
+        )?;
+    }
+    if let Some(group) = cfg.fanout_group {
+        let arg: libc::c_int = (u32::from(group) | (abi::PACKET_FANOUT_HASH << 16)) as libc::c_int;
+        set_option(
+            raw,
+            libc::SOL_PACKET,
+            abi::PACKET_FANOUT,
+            &arg,
+            "joining the fanout group",
+        )?;
+    }
+    Ok(())
+}
+
 impl Ring {
     /// Opens a socket on `ifindex` with the filter for `link`, maps its ring
     /// and binds it. The order follows packet_mmap.rst: version, filter and
@@ -263,21 +331,8 @@ impl Ring {
         bpf::attach(raw, &bpf::program(link, cfg.snaplen))
             .map_err(|e| ("attaching the capture filter", e))?;
 
-        // A block holds at least one frame of the full snaplen.
-        let page = page_size();
-        let frame_size = round_up(abi::TPACKET3_HDRLEN.saturating_add(cfg.snaplen), 16);
-        let block_size = round_up(cfg.block_size.max(frame_size.saturating_add(64)), page);
-        let block_count = cfg.block_count.max(2);
-        let frames_per_block = block_size / frame_size.max(1);
-        let req = abi::TpacketReq3 {
-            block_size,
-            block_nr: block_count,
-            frame_size,
-            frame_nr: frames_per_block.saturating_mul(block_count),
-            retire_blk_tov: cfg.block_timeout_ms,
-            sizeof_priv: 0,
-            feature_req_word: 0,
-        };
+        let req = ring_request(cfg);
+        let (block_size, block_count) = (req.block_size, req.block_nr);
         set_option(
             raw,
             libc::SOL_PACKET,
@@ -293,25 +348,7 @@ impl Ring {
                     io::Error::from(io::ErrorKind::OutOfMemory),
                 )
             })?;
-        // SAFETY: maps the ring the kernel just allocated for this socket;
-        // length and flags are what packet_mmap.rst prescribes.
-        let ptr = unsafe {
-            libc::mmap(
-                std::ptr::null_mut(),
-                map_len,
-                libc::PROT_READ | libc::PROT_WRITE,
-                libc::MAP_SHARED,
-                raw.as_raw_fd(),
-                0,
-            )
-        };
-        if ptr == libc::MAP_FAILED {
-            return Err(("mapping the receive ring", io::Error::last_os_error()));
-        }
-        let map = NonNull::new(ptr.cast::<u8>()).ok_or((
-            "mapping the receive ring",
-            io::Error::from(io::ErrorKind::Other),
-        ))?;
+        let map = map_ring(raw, map_len)?;
         // From here on the Ring owns the mapping and unmaps it on any error.
         let ring = Ring {
             fd,
@@ -323,28 +360,7 @@ impl Ring {
             walk: None,
             malformed: 0,
         };
-        let raw = ring.fd.as_fd();
-
-        bind_to(raw, ifindex)?;
-        if cfg.promiscuous {
-            set_membership(
-                raw,
-                ifindex,
-                abi::PACKET_ADD_MEMBERSHIP,
-                "entering promiscuous mode",
-            )?;
-        }
-        if let Some(group) = cfg.fanout_group {
-            let arg: libc::c_int =
-                (u32::from(group) | (abi::PACKET_FANOUT_HASH << 16)) as libc::c_int;
-            set_option(
-                raw,
-                libc::SOL_PACKET,
-                abi::PACKET_FANOUT,
-                &arg,
-                "joining the fanout group",
-            )?;
-        }
+        attach_to(ring.fd.as_fd(), ifindex, cfg)?;
         Ok(ring)
     }
 
