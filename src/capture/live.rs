@@ -391,43 +391,51 @@ impl LiveCapture {
             if capture.interfaces.iter().any(|i| &i.name == name) {
                 continue;
             }
-            let position = u16::try_from(capture.interfaces.len()).unwrap_or(u16::MAX);
-            let config = capture.config_for(position);
-            let up = capture.control.is_up(name).map_err(|e| {
-                let what = if e.raw_os_error() == Some(libc::ENODEV) {
-                    "no such interface"
-                } else {
-                    "looking up the interface"
-                };
-                interface_error(name, what, e)
-            })?;
-            let mut iface = Interface {
-                name: name.clone(),
-                position,
-                link: LinkType::Ethernet,
-                macs: Vec::new(),
-                state: State::Absent {
-                    warned: false,
-                    kept: None,
-                },
-            };
-            if up {
-                let opened = open_interface(&capture.control, name, &config, &mut None)
-                    .map_err(|(what, e)| interface_error(name, what, e))?;
-                iface.link = opened.link;
-                iface.macs = opened.macs;
-                iface.state = State::Open {
-                    ring: opened.ring,
-                    ifindex: opened.ifindex,
-                    opened: Instant::now(),
-                };
-            } else {
-                tracing::warn!(interface = %name, "capture interface is down; capturing once it is up");
-            }
-            capture.interfaces.push(iface);
+            capture.add_interface(name)?;
         }
         capture.rebuild_local_macs();
         Ok(capture)
+    }
+
+    /// Adds `name` as the next capture interface: its ring when it is up,
+    /// waiting for it (with a warning) when it is down. Fails, naming it,
+    /// when it does not exist or its ring cannot be opened.
+    fn add_interface(&mut self, name: &str) -> Result<(), CaptureError> {
+        let position = u16::try_from(self.interfaces.len()).unwrap_or(u16::MAX);
+        let config = self.config_for(position);
+        let up = self.control.is_up(name).map_err(|e| {
+            let what = if e.raw_os_error() == Some(libc::ENODEV) {
+                "no such interface"
+            } else {
+                "looking up the interface"
+            };
+            interface_error(name, what, e)
+        })?;
+        let mut iface = Interface {
+            name: name.to_string(),
+            position,
+            link: LinkType::Ethernet,
+            macs: Vec::new(),
+            state: State::Absent {
+                warned: false,
+                kept: None,
+            },
+        };
+        if up {
+            let opened = open_interface(&self.control, name, &config, &mut None)
+                .map_err(|(what, e)| interface_error(name, what, e))?;
+            iface.link = opened.link;
+            iface.macs = opened.macs;
+            iface.state = State::Open {
+                ring: opened.ring,
+                ifindex: opened.ifindex,
+                opened: Instant::now(),
+            };
+        } else {
+            tracing::warn!(interface = %name, "capture interface is down; capturing once it is up");
+        }
+        self.interfaces.push(iface);
+        Ok(())
     }
 
     /// The router's MAC addresses: the capture interfaces' own, their bridge
