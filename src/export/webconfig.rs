@@ -498,20 +498,7 @@ fn parse_yaml_subset(text: &str) -> Result<Vec<Section>, Refusal> {
             format!("expected `key: value`, found {:?}", line.trim()),
         ))?;
         if indent == 0 {
-            if sections.iter().any(|s| s.key == key) {
-                return Err((line_no, format!("{key} given twice")));
-            }
-            match value {
-                None => {}
-                // An explicitly empty mapping is allowed.
-                Some(v) if v == "{}" => {}
-                Some(_) => return Err((line_no, format!("{key} must be a mapping"))),
-            }
-            sections.push(Section {
-                line: line_no,
-                key,
-                entries: Vec::new(),
-            });
+            open_section(&mut sections, line_no, key, value)?;
             child_indent = None;
             continue;
         }
@@ -523,45 +510,94 @@ fn parse_yaml_subset(text: &str) -> Result<Vec<Section>, Refusal> {
             return Err((line_no, "inconsistent indentation".into()));
         }
         if indent == child {
-            if section.entries.iter().any(|e| e.key == key) {
-                return Err((line_no, format!("{key} given twice")));
-            }
-            let value = match value {
-                Some(v) if v != "{}" => Node::Scalar(v),
-                // `key:` (lines one level deeper may follow) or `key: {}`.
-                _ => Node::Map(Vec::new()),
-            };
-            section.entries.push(Entry {
-                line: line_no,
-                key,
-                value,
-            });
+            add_entry(section, line_no, key, value)?;
             grandchild_indent = None;
             continue;
         }
         // One level deeper: a line of the mapping the last entry opened.
-        let Some(Entry {
-            key: parent,
-            value: Node::Map(lines),
-            ..
-        }) = section.entries.last_mut()
-        else {
-            return Err((line_no, "inconsistent indentation".into()));
-        };
-        match grandchild_indent {
-            None => grandchild_indent = Some(indent),
-            Some(i) if i == indent => {}
-            Some(_) => return Err((line_no, "inconsistent indentation".into())),
-        }
-        let value = value
-            .filter(|v| v != "{}")
-            .ok_or((line_no, format!("{parent}.{key} needs a scalar value")))?;
-        if lines.iter().any(|(_, k, _)| *k == key) {
-            return Err((line_no, format!("{key} given twice")));
-        }
-        lines.push((line_no, key, value));
+        add_nested(section, &mut grandchild_indent, indent, line_no, key, value)?;
     }
     Ok(sections)
+}
+
+/// A top-level `key:` line: a new section, which must be a mapping.
+fn open_section(
+    sections: &mut Vec<Section>,
+    line_no: usize,
+    key: String,
+    value: Option<String>,
+) -> Result<(), Refusal> {
+    if sections.iter().any(|s| s.key == key) {
+        return Err((line_no, format!("{key} given twice")));
+    }
+    match value {
+        None => {}
+        // An explicitly empty mapping is allowed.
+        Some(v) if v == "{}" => {}
+        Some(_) => return Err((line_no, format!("{key} must be a mapping"))),
+    }
+    sections.push(Section {
+        line: line_no,
+        key,
+        entries: Vec::new(),
+    });
+    Ok(())
+}
+
+/// A line at the section's entry indentation: a new entry of `section`.
+fn add_entry(
+    section: &mut Section,
+    line_no: usize,
+    key: String,
+    value: Option<String>,
+) -> Result<(), Refusal> {
+    if section.entries.iter().any(|e| e.key == key) {
+        return Err((line_no, format!("{key} given twice")));
+    }
+    let value = match value {
+        Some(v) if v != "{}" => Node::Scalar(v),
+        // `key:` (lines one level deeper may follow) or `key: {}`.
+        _ => Node::Map(Vec::new()),
+    };
+    section.entries.push(Entry {
+        line: line_no,
+        key,
+        value,
+    });
+    Ok(())
+}
+
+/// A line of the mapping the section's last entry opened, all such lines
+/// at one indentation (`grandchild_indent`, set by the first).
+fn add_nested(
+    section: &mut Section,
+    grandchild_indent: &mut Option<usize>,
+    indent: usize,
+    line_no: usize,
+    key: String,
+    value: Option<String>,
+) -> Result<(), Refusal> {
+    let Some(Entry {
+        key: parent,
+        value: Node::Map(lines),
+        ..
+    }) = section.entries.last_mut()
+    else {
+        return Err((line_no, "inconsistent indentation".into()));
+    };
+    match *grandchild_indent {
+        None => *grandchild_indent = Some(indent),
+        Some(i) if i == indent => {}
+        Some(_) => return Err((line_no, "inconsistent indentation".into())),
+    }
+    let value = value
+        .filter(|v| v != "{}")
+        .ok_or((line_no, format!("{parent}.{key} needs a scalar value")))?;
+    if lines.iter().any(|(_, k, _)| *k == key) {
+        return Err((line_no, format!("{key} given twice")));
+    }
+    lines.push((line_no, key, value));
+    Ok(())
 }
 
 /// The line without a `#` comment (one that starts the line or follows a
