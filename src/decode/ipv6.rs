@@ -19,7 +19,7 @@
 use std::net::{IpAddr, Ipv6Addr};
 
 use super::{
-    decode_transport, head, ip_protocol, read_array, read_u16, read_u32, read_u8, tail,
+    decode_transport, get_u32, head, ip_protocol, read_array, read_u16, read_u32, read_u8, tail,
     DecodeError, Fragment, IpPacket, Layer, Segment, Transport,
 };
 
@@ -194,9 +194,9 @@ impl<'a> OptionsHeader<'a> {
             }
             let len = *options.get(at.saturating_add(1))?;
             if kind == jumbo::OPTION_TYPE && len == jumbo::OPTION_LEN {
-                let value = at.saturating_add(2);
-                return Some(read_u32(options, value..value.saturating_add(4)))
-                    .filter(|_| options.len() >= value.saturating_add(4));
+                // The option's value may be cut off by the header's end or
+                // the snaplen: a length the data gives, so a checked read.
+                return get_u32(options, at.saturating_add(2));
             }
             at = at.saturating_add(2).saturating_add(usize::from(len));
         }
@@ -769,5 +769,24 @@ mod tests {
                 let _ = decode_whole(LinkType::Ethernet, &frame[..len]);
             }
         }
+    }
+
+    /// Found by the decode_frame fuzz target: a Jumbo Payload option whose
+    /// value runs past the end of the hop-by-hop header was read before its
+    /// length was checked (a debug assertion fired).
+    #[test]
+    fn a_jumbo_option_cut_off_by_its_header_is_no_jumbo_length() {
+        static FRAME: [u8; 70] = [
+            0x00, 0x00, 0x86, 0x05, 0x80, 0xda, 0x00, 0x60, 0x97, 0x07, 0x79, 0xea, 0x86, 0xdd,
+            0x60, 0x00, 0xfe, 0x67, 0x00, 0x00, 0x00, 0x01, 0x01, 0x42, 0x42, 0x6a, 0xcd, 0x00,
+            0x00, 0x00, 0x00, 0x8d, 0x9c, 0xe7, 0x55, 0x14, 0x00, 0x0f, 0xdb, 0xf4, 0x3e, 0x00,
+            0x86, 0xdd, 0x60, 0x02, 0x62, 0x15, 0x29, 0x00, 0x36, 0x00, 0x00, 0x00, 0x00, 0x00,
+            0x00, 0xc2, 0x04, 0xff, 0xff, 0xff, 0x00, 0x00, 0x00, 0x00, 0x0a, 0x00, 0x00, 0x00,
+        ];
+        for wire_len in [70, u32::MAX] {
+            let _ = decode_frame(LinkType::Ethernet, &FRAME, wire_len);
+        }
+        let packet = Packet::new_checked(&FRAME[14..]).unwrap();
+        assert_eq!(packet.jumbo_payload_len(), None);
     }
 }
