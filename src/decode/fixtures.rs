@@ -40,6 +40,24 @@ pub(crate) fn decode_whole(
     super::decode_frame(link, data, u32::try_from(data.len()).unwrap())
 }
 
+/// The IP packet of an Ethernet frame captured whole (test data: panics if
+/// it is not IP).
+pub(crate) fn ip_packet(frame: &[u8]) -> super::IpPacket<'_> {
+    ip_packet_cut(frame, u32::try_from(frame.len()).unwrap())
+}
+
+/// The IP packet of an Ethernet frame that was `wire_len` bytes on the wire,
+/// of which the snaplen kept `frame` (test data: panics if it is not IP).
+pub(crate) fn ip_packet_cut(frame: &[u8], wire_len: u32) -> super::IpPacket<'_> {
+    match super::decode_frame(super::LinkType::Ethernet, frame, wire_len) {
+        Ok(super::Decoded {
+            network: super::Network::Ip(packet),
+            ..
+        }) => packet,
+        other => panic!("not IP: {other:?}"),
+    }
+}
+
 /// nDPI's `443-git.pcap`, frame 4: a TLS 1.2 ClientHello for
 /// github.com (SNI) offering ALPN http/1.1, padded to 512 bytes.
 pub(crate) fn github_client_hello() -> Vec<u8> {

@@ -220,9 +220,8 @@ pub(super) fn decode(data: &[u8], on_wire: usize) -> Result<IpPacket<'_>, Decode
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::decode::decode_frame;
-    use crate::decode::fixtures::decode_whole;
-    use crate::decode::{Decoded, LinkType, Network, TcpFlags};
+    use crate::decode::fixtures::{decode_whole, ip_packet, ip_packet_cut};
+    use crate::decode::{LinkType, TcpFlags};
 
     /// zeek/mdns.pcap frame 5: 10.0.2.7 → 224.0.0.22 IGMPv3 54 Membership Report / Leave group 224.0.0.251
     static IGMP_WITH_ROUTER_ALERT: [u8; 54] = [
@@ -278,28 +277,6 @@ mod tests {
     ];
 
     const ETHERNET: usize = 14;
-
-    fn ip_packet(frame: &[u8]) -> IpPacket<'_> {
-        match decode_whole(LinkType::Ethernet, frame) {
-            Ok(Decoded {
-                network: Network::Ip(packet),
-                ..
-            }) => packet,
-            other => panic!("not IP: {other:?}"),
-        }
-    }
-
-    /// The IP packet of a frame that was `wire_len` bytes on the wire, of
-    /// which the snaplen kept `frame`.
-    fn ip_packet_cut(frame: &[u8], wire_len: u32) -> IpPacket<'_> {
-        match decode_frame(LinkType::Ethernet, frame, wire_len) {
-            Ok(Decoded {
-                network: Network::Ip(packet),
-                ..
-            }) => packet,
-            other => panic!("not IP: {other:?}"),
-        }
-    }
 
     #[test]
     fn view_reads_the_fixed_header() {

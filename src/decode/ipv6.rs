@@ -389,8 +389,8 @@ pub(super) fn decode(data: &[u8], on_wire: usize) -> Result<IpPacket<'_>, Decode
 mod tests {
     use super::*;
     use crate::decode::decode_frame;
-    use crate::decode::fixtures::decode_whole;
-    use crate::decode::{Decoded, LinkType, Network};
+    use crate::decode::fixtures::{decode_whole, ip_packet, ip_packet_cut};
+    use crate::decode::LinkType;
 
     /// zeek/ipv6-hbh-routing0.pcap frame 1: 2001:4f8:4:7:2e0:81ff:fe52:ffff → 2001:78:1:32::2 DNS 113 [Malformed Packet]
     static HOP_BY_HOP_AND_ROUTING_DNS: [u8; 113] = [
@@ -521,28 +521,6 @@ mod tests {
     ];
 
     const ETHERNET: usize = 14;
-
-    fn ip_packet(frame: &[u8]) -> IpPacket<'_> {
-        match decode_whole(LinkType::Ethernet, frame) {
-            Ok(Decoded {
-                network: Network::Ip(packet),
-                ..
-            }) => packet,
-            other => panic!("not IP: {other:?}"),
-        }
-    }
-
-    /// The IP packet of a frame that was `wire_len` bytes on the wire, of
-    /// which the snaplen kept `frame`.
-    fn ip_packet_cut(frame: &[u8], wire_len: u32) -> IpPacket<'_> {
-        match decode_frame(LinkType::Ethernet, frame, wire_len) {
-            Ok(Decoded {
-                network: Network::Ip(packet),
-                ..
-            }) => packet,
-            other => panic!("not IP: {other:?}"),
-        }
-    }
 
     fn ip(s: &str) -> IpAddr {
         s.parse().unwrap()
