@@ -695,30 +695,23 @@ fn a_fragment_flood_is_counted_in_the_fragment_evictions() {
     let firsts = 5000u64;
     let mut pcap = Pcap::new();
     let start: u64 = 1_767_225_600_000_000;
+    // Fragment `offset` (in 8-byte units) of datagram `id`, more to follow.
+    let fragment = |id: u64, offset| {
+        ipv4_fragment(
+            ATTACKER,
+            ROUTER,
+            [10, 66, 0, 1],
+            [203, 0, 113, 5],
+            id as u16,
+            offset,
+            true,
+            &[0x11; 16],
+        )
+    };
     for n in 0..firsts {
-        let first = ipv4_fragment(
-            ATTACKER,
-            ROUTER,
-            [10, 66, 0, 1],
-            [203, 0, 113, 5],
-            n as u16,
-            0,
-            true,
-            &[0x11; 16],
-        );
-        pcap.push(start + n * 100, &first);
+        pcap.push(start + n * 100, &fragment(n, 0));
         // Later fragments are looked up, never stored.
-        let later = ipv4_fragment(
-            ATTACKER,
-            ROUTER,
-            [10, 66, 0, 1],
-            [203, 0, 113, 5],
-            n as u16,
-            2,
-            true,
-            &[0x11; 16],
-        );
-        pcap.push(start + n * 100 + 50, &later);
+        pcap.push(start + n * 100 + 50, &fragment(n, 2));
     }
     let path = temp_file("fragments.pcap");
     pcap.write(&path);
