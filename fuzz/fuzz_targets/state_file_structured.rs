@@ -18,16 +18,16 @@
 //!   the wrapping sums of its protocol traffic and connections.
 #![no_main]
 use std::path::Path;
-use std::sync::OnceLock;
 
 use arbitrary::Arbitrary;
 use lanwatch::state_file::{self, StateError};
-use lanwatch::track::{TrackConfig, Tracker};
+use lanwatch::track::Tracker;
 use libfuzzer_sys::fuzz_target;
 use serde::Serialize;
 
-const INSTANCE: &str = "fuzz";
-const MAX_CLIENTS: usize = 8;
+#[path = "shared/state_round_trip.rs"]
+mod state_round_trip;
+use state_round_trip::{assert_round_trip, config, INSTANCE, MAX_CLIENTS};
 
 /// Protocol names: the built-in table's (restored under their own name)
 /// and some it does not hold (restored as `other`).
@@ -226,14 +226,6 @@ fn protocol_name(n: u8) -> String {
     }
 }
 
-fn config() -> &'static TrackConfig {
-    static CONFIG: OnceLock<TrackConfig> = OnceLock::new();
-    CONFIG.get_or_init(|| TrackConfig {
-        max_clients: MAX_CLIENTS,
-        ..TrackConfig::default()
-    })
-}
-
 fn sum(values: impl Iterator<Item = u64>) -> u64 {
     values.fold(0, u64::wrapping_add)
 }
@@ -331,20 +323,5 @@ fuzz_target!(|input: Input| {
         );
     }
 
-    // Round trip: what was restored saves and restores to the same figures.
-    let again = state_file::capture(&tracker, INSTANCE);
-    let text = serde_json::to_vec(&again).expect("a state serializes");
-    let parsed =
-        state_file::parse(Path::new("round trip"), &text, INSTANCE).expect("our own file reads");
-    let mut second = Tracker::new(config().clone());
-    state_file::restore(&mut second, parsed);
-    let a = snapshot.clients;
-    let b = second.snapshot().clients;
-    assert_eq!(a.len(), b.len());
-    for (x, y) in a.iter().zip(&b) {
-        assert_eq!(x.mac, y.mac);
-        assert_eq!(x.protocols, y.protocols);
-        assert_eq!(x.lan, y.lan);
-        assert_eq!(x.dns.queries, y.dns.queries);
-    }
+    assert_round_trip(&tracker, snapshot.clients);
 });
